@@ -1,0 +1,204 @@
+//! Events from the ring buffer → header plus rendered payload lines.
+
+use std::collections::HashMap;
+
+use thiserror::Error;
+
+use crate::meta::{StatementOutput, TraceMeta};
+use crate::render::{expr_error_line, render_format, render_slot};
+use crate::wire::{EventHeader, ReadStatus, Record};
+
+/// Why an event could not be decoded.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The bytes are shorter than an event header.
+    #[error("event of {0} bytes is shorter than its header")]
+    TooShort(usize),
+    /// No trace with this id is known to the decoder.
+    #[error("event for unknown trace id {0}")]
+    UnknownTrace(u32),
+    /// The event's size does not match the trace's layout.
+    #[error("event for trace {trace_id} has {actual} bytes, its layout needs {expected}")]
+    SizeMismatch {
+        /// Trace id from the header.
+        trace_id: u32,
+        /// Bytes received.
+        actual: usize,
+        /// Bytes the layout needs.
+        expected: u32,
+    },
+}
+
+/// One decoded event: its header and the lines its statements printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedEvent {
+    /// The event header.
+    pub header: EventHeader,
+    /// Payload lines in execution order, without indentation.
+    pub lines: Vec<String>,
+}
+
+/// Decodes events of every known trace.
+#[derive(Debug, Default)]
+pub struct EventDecoder {
+    traces: HashMap<u32, TraceMeta>,
+}
+
+impl EventDecoder {
+    /// An empty decoder.
+    pub fn new() -> EventDecoder {
+        EventDecoder::default()
+    }
+
+    /// Registers (or replaces) a trace's metadata.
+    pub fn add_trace(&mut self, meta: TraceMeta) {
+        self.traces.insert(meta.trace_id, meta);
+    }
+
+    /// Forgets a trace.
+    pub fn remove_trace(&mut self, trace_id: u32) {
+        self.traces.remove(&trace_id);
+    }
+
+    /// The metadata of a trace, if known.
+    pub fn trace(&self, trace_id: u32) -> Option<&TraceMeta> {
+        self.traces.get(&trace_id)
+    }
+
+    /// Decodes one event from the ring buffer.
+    pub fn decode(&self, bytes: &[u8]) -> Result<DecodedEvent, DecodeError> {
+        let header = EventHeader::parse(bytes).ok_or(DecodeError::TooShort(bytes.len()))?;
+        let meta = self
+            .traces
+            .get(&header.trace_id)
+            .ok_or(DecodeError::UnknownTrace(header.trace_id))?;
+        if bytes.len() < meta.event_size as usize || header.size != meta.event_size {
+            return Err(DecodeError::SizeMismatch {
+                trace_id: header.trace_id,
+                actual: bytes.len(),
+                expected: meta.event_size,
+            });
+        }
+        Ok(DecodedEvent {
+            header,
+            lines: render_lines(meta, bytes),
+        })
+    }
+}
+
+/// Renders the lines of every statement that ran.
+fn render_lines(meta: &TraceMeta, event: &[u8]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for stmt in &meta.statements {
+        let Some(marker) = Record::parse(event, stmt.marker, 16) else {
+            continue;
+        };
+        let status = marker.status();
+        if status == Ok(ReadStatus::NotRun) {
+            continue;
+        }
+        match &stmt.output {
+            StatementOutput::Text(text) => lines.push(text.clone()),
+            StatementOutput::Value { expr, slot } => {
+                lines.push(format!("{expr} = {}", render_slot(slot, event)))
+            }
+            StatementOutput::Format { pieces, args, .. } => {
+                lines.push(render_format(pieces, args, event))
+            }
+            StatementOutput::Condition { expr } => {
+                if status != Ok(ReadStatus::Ok) {
+                    let detail = marker.failure();
+                    lines.push(expr_error_line(expr, status, marker.flags, detail.addr));
+                }
+            }
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::{SlotKind, StatementMeta, ValueSlot};
+    use crate::types::TypeDesc;
+    use crate::wire::write_record;
+
+    fn meta() -> TraceMeta {
+        TraceMeta {
+            trace_id: 7,
+            target: "update_order".into(),
+            event_size: 80,
+            statements: vec![
+                StatementMeta {
+                    marker: 24,
+                    output: StatementOutput::Text("hello".into()),
+                },
+                StatementMeta {
+                    marker: 32,
+                    output: StatementOutput::Condition {
+                        expr: "(o.qty>0)".into(),
+                    },
+                },
+                StatementMeta {
+                    marker: 56,
+                    output: StatementOutput::Value {
+                        expr: "qty".into(),
+                        slot: ValueSlot {
+                            offset: 64,
+                            capacity: 8,
+                            kind: SlotKind::Typed(TypeDesc::int()),
+                        },
+                    },
+                },
+            ],
+        }
+    }
+
+    fn event(cond_status: u8, value_ran: bool) -> Vec<u8> {
+        let mut ev = vec![0u8; 80];
+        EventHeader {
+            trace_id: 7,
+            pid: 10,
+            tid: 11,
+            size: 80,
+            timestamp_ns: 5,
+        }
+        .write(&mut ev);
+        write_record(&mut ev, 24, 0, 0, &[]);
+        let mut fail = 0u64.to_le_bytes().to_vec();
+        fail.extend_from_slice(&[0; 8]);
+        write_record(&mut ev, 32, cond_status, 0, &fail);
+        write_record(&mut ev, 56, if value_ran { 0 } else { 0xff }, 0, &[]);
+        write_record(&mut ev, 64, 0, 0, &42i32.to_le_bytes());
+        ev
+    }
+
+    #[test]
+    fn decodes_statements_that_ran() {
+        let mut d = EventDecoder::new();
+        d.add_trace(meta());
+        let e = d.decode(&event(0, true)).unwrap();
+        assert_eq!(e.header.pid, 10);
+        assert_eq!(e.lines, vec!["hello", "qty = 42"]);
+        let e = d.decode(&event(1, false)).unwrap();
+        assert_eq!(
+            e.lines,
+            vec!["hello", "ExprError: (o.qty>0) (null deref at NULL)"]
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_traces_and_bad_sizes() {
+        let mut d = EventDecoder::new();
+        assert_eq!(
+            d.decode(&event(0, true)),
+            Err(DecodeError::UnknownTrace(7))
+        );
+        d.add_trace(meta());
+        assert!(matches!(
+            d.decode(&event(0, true)[..60]),
+            Err(DecodeError::SizeMismatch { .. })
+        ));
+        assert_eq!(d.decode(&[0; 3]), Err(DecodeError::TooShort(3)));
+    }
+}

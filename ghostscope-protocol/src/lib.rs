@@ -1,0 +1,21 @@
+//! The contract between ghostscope's stages: the byte layout of an event
+//! (written by BPF programs, read by the loader), the per-trace metadata the
+//! compiler produces, and the rendering of captured values as text.
+//!
+//! This crate has no heavy dependencies so every front end can use it.
+
+pub mod decode;
+pub mod meta;
+pub mod render;
+pub mod types;
+pub mod wire;
+
+pub use decode::{DecodeError, DecodedEvent, EventDecoder};
+pub use meta::{
+    DumpStyle, FormatPiece, FormatSpec, SlotKind, StatementMeta, StatementOutput, TraceMeta,
+    ValueSlot,
+};
+pub use types::{
+    AggregateKind, BaseEncoding, Bitfield, Enumerator, Member, Qualifier, TypeDesc, TypeRef,
+};
+pub use wire::{EventHeader, FailureDetail, ReadStatus, Record};
