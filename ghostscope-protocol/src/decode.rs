@@ -190,10 +190,7 @@ mod tests {
     #[test]
     fn rejects_unknown_traces_and_bad_sizes() {
         let mut d = EventDecoder::new();
-        assert_eq!(
-            d.decode(&event(0, true)),
-            Err(DecodeError::UnknownTrace(7))
-        );
+        assert_eq!(d.decode(&event(0, true)), Err(DecodeError::UnknownTrace(7)));
         d.add_trace(meta());
         assert!(matches!(
             d.decode(&event(0, true)[..60]),

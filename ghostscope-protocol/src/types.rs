@@ -228,9 +228,7 @@ impl TypeDesc {
     /// bools and enums, which all take part in C integer arithmetic.
     pub fn integer_layout(&self) -> Option<(u32, bool)> {
         match self.strip() {
-            TypeDesc::Base {
-                size, encoding, ..
-            } => match encoding {
+            TypeDesc::Base { size, encoding, .. } => match encoding {
                 BaseEncoding::Signed | BaseEncoding::SignedChar => Some((*size, true)),
                 BaseEncoding::Unsigned | BaseEncoding::UnsignedChar | BaseEncoding::Bool => {
                     Some((*size, false))
@@ -314,7 +312,11 @@ mod tests {
     fn byte_like_sees_through_typedefs_but_not_bool() {
         let u8_t = TypeDesc::Typedef {
             name: "uint8_t".into(),
-            target: Box::new(TypeDesc::base("unsigned char", 1, BaseEncoding::UnsignedChar)),
+            target: Box::new(TypeDesc::base(
+                "unsigned char",
+                1,
+                BaseEncoding::UnsignedChar,
+            )),
         };
         assert!(u8_t.is_byte_like());
         assert!(!TypeDesc::bool().is_byte_like());

@@ -12,7 +12,11 @@ use crate::types::TypeDesc;
 use crate::wire::{FailureDetail, ReadStatus, Record};
 
 /// The marker printed in place of a value that could not be read (output.md §4).
-pub fn failure_marker(ty: &TypeDesc, status: Result<ReadStatus, u8>, detail: FailureDetail) -> String {
+pub fn failure_marker(
+    ty: &TypeDesc,
+    status: Result<ReadStatus, u8>,
+    detail: FailureDetail,
+) -> String {
     let t = ty.name();
     match status {
         Ok(ReadStatus::NullDeref) => format!("<error: null pointer dereference> ({t}*)"),
@@ -296,7 +300,13 @@ mod tests {
             render_format(&pieces, &args, &ev),
             "n=10 x=0a 00 00 00 s=hi\\x01 X=68 69 01 00 7A 7A"
         );
-        write_record(&mut ev, 24, ReadStatus::NullDeref as u8, 0, &failure_payload(0, 0));
+        write_record(
+            &mut ev,
+            24,
+            ReadStatus::NullDeref as u8,
+            0,
+            &failure_payload(0, 0),
+        );
         assert_eq!(
             render_format(&pieces[4..6], &args, &ev),
             " s=<error: null pointer dereference> (char*)"

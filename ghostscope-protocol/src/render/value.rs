@@ -504,7 +504,10 @@ mod tests {
             target: Box::new(point()),
         };
         assert_eq!(render_value(&td, &b), "Point { x: 1, y: 2 }");
-        assert_eq!(render_value(&point(), &b[..4]), "point { x: 1, y: <OUT_OF_BOUNDS> }");
+        assert_eq!(
+            render_value(&point(), &b[..4]),
+            "point { x: 1, y: <OUT_OF_BOUNDS> }"
+        );
         let u = TypeDesc::Aggregate {
             kind: AggregateKind::Union,
             name: Some("val".into()),
@@ -528,7 +531,10 @@ mod tests {
             count: Some(16),
         };
         assert_eq!(render_value(&arr, b"Alice\0garbage\0\0\0"), "\"Alice\"");
-        assert_eq!(render_value(&arr, b"tab\tend\"\\\0"), "\"tab\\x09end\\\"\\\\\"");
+        assert_eq!(
+            render_value(&arr, b"tab\tend\"\\\0"),
+            "\"tab\\x09end\\\"\\\\\""
+        );
         let ints = TypeDesc::Array {
             element: Box::new(int()),
             count: Some(3),

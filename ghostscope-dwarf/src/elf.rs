@@ -1,0 +1,247 @@
+//! One ELF file on disk: its mapping, load segments, symbols and the raw
+//! bytes of its debug sections.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
+
+use crate::error::DwarfError;
+
+/// A `PT_LOAD` program header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadSegment {
+    /// `p_vaddr`.
+    pub vaddr: u64,
+    /// `p_memsz`.
+    pub mem_size: u64,
+    /// `p_offset`.
+    pub file_offset: u64,
+    /// `p_filesz`.
+    pub file_size: u64,
+    /// Whether the segment is executable.
+    pub executable: bool,
+}
+
+/// A function-like symbol from `.symtab` or `.dynsym`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElfSymbol {
+    /// Raw (possibly mangled) name.
+    pub name: String,
+    /// Module-relative virtual address.
+    pub address: u64,
+    /// Size in bytes (0 when unknown).
+    pub size: u64,
+}
+
+/// An ELF file mapped into memory.
+pub struct ElfFile {
+    path: PathBuf,
+    /// Decompressed copies of compressed sections; their heap buffers never move.
+    owned_sections: Vec<Box<[u8]>>,
+    segments: Vec<LoadSegment>,
+    symbols: Vec<ElfSymbol>,
+    is_dyn: bool,
+    has_debug_info: bool,
+    build_id: Option<Vec<u8>>,
+    sections: Vec<(String, &'static [u8])>,
+    eh_frame_address: Option<u64>,
+    // Declared last so it is dropped after every slice that points into it.
+    _map: Mmap,
+}
+
+impl std::fmt::Debug for ElfFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ElfFile").field("path", &self.path).finish()
+    }
+}
+
+impl ElfFile {
+    /// Maps and parses the file; checks it is a 64-bit little-endian x86_64 ELF.
+    pub fn open(path: &Path) -> Result<ElfFile, DwarfError> {
+        let file = File::open(path).map_err(|e| DwarfError::Open {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        // SAFETY: the mapping is read-only and private. If another process
+        // truncates the file while we read it we may fault; every tracer and
+        // debugger that maps binaries shares this risk.
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| DwarfError::Open {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        // SAFETY: the slice points into `map`, which this struct owns and
+        // drops last; the mapping's address does not change when it moves.
+        let data: &'static [u8] = unsafe { std::slice::from_raw_parts(map.as_ptr(), map.len()) };
+        let obj = object::File::parse(data).map_err(|e| DwarfError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        check_x86_64(path, &obj)?;
+
+        let segments = obj
+            .segments()
+            .filter_map(|seg| {
+                let object::SegmentFlags::Elf { p_flags } = seg.flags() else {
+                    return None;
+                };
+                let (file_offset, file_size) = seg.file_range();
+                Some(LoadSegment {
+                    vaddr: seg.address(),
+                    mem_size: seg.size(),
+                    file_offset,
+                    file_size,
+                    executable: p_flags & object::elf::PF_X != 0,
+                })
+            })
+            .collect();
+
+        let mut owned_sections = Vec::new();
+        let mut sections = Vec::new();
+        let mut has_debug_info = false;
+        let mut eh_frame_address = None;
+        for section in obj.sections() {
+            let Ok(name) = section.name() else { continue };
+            if name == ".eh_frame" {
+                eh_frame_address = Some(section.address());
+            }
+            if !name.starts_with(".debug_") && !name.starts_with(".zdebug_") && name != ".eh_frame"
+            {
+                continue;
+            }
+            let name = name.replacen(".zdebug_", ".debug_", 1);
+            let bytes: &'static [u8] = match section.uncompressed_data() {
+                Ok(Cow::Borrowed(b)) => b,
+                Ok(Cow::Owned(v)) => {
+                    let boxed = v.into_boxed_slice();
+                    // SAFETY: the box is owned by this struct and never mutated
+                    // or dropped before the struct; its heap address is stable.
+                    let s: &'static [u8] =
+                        unsafe { std::slice::from_raw_parts(boxed.as_ptr(), boxed.len()) };
+                    owned_sections.push(boxed);
+                    s
+                }
+                Err(_) => continue,
+            };
+            if name == ".debug_info" && !bytes.is_empty() {
+                has_debug_info = true;
+            }
+            sections.push((name, bytes));
+        }
+        let symbols = collect_symbols(&obj);
+        let build_id = obj.build_id().ok().flatten().map(|b| b.to_vec());
+        let is_dyn = obj.kind() == object::ObjectKind::Dynamic;
+        Ok(ElfFile {
+            path: path.to_path_buf(),
+            owned_sections,
+            segments,
+            symbols,
+            is_dyn,
+            has_debug_info,
+            build_id,
+            sections,
+            eh_frame_address,
+            _map: map,
+        })
+    }
+
+    /// The path the file was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the file is `ET_DYN` (PIE executable or shared library).
+    pub fn is_position_independent(&self) -> bool {
+        self.is_dyn
+    }
+
+    /// Whether the file carries `.debug_info`.
+    pub fn has_debug_info(&self) -> bool {
+        self.has_debug_info
+    }
+
+    /// The GNU build id, if present.
+    pub fn build_id(&self) -> Option<&[u8]> {
+        self.build_id.as_deref()
+    }
+
+    /// `PT_LOAD` segments in file order.
+    pub fn segments(&self) -> &[LoadSegment] {
+        &self.segments
+    }
+
+    /// Function symbols from `.symtab` and `.dynsym`, deduplicated by address and name.
+    pub fn symbols(&self) -> &[ElfSymbol] {
+        &self.symbols
+    }
+
+    /// Bytes of a debug section (or `.eh_frame`) by name; empty when absent.
+    pub(crate) fn section(&self, name: &str) -> &'static [u8] {
+        self.sections
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| *b)
+            .unwrap_or(&[])
+    }
+
+    /// The virtual address of `.eh_frame`, which its pc-relative pointers need.
+    pub(crate) fn eh_frame_address(&self) -> Option<u64> {
+        self.eh_frame_address
+    }
+
+    /// File offset of a module-relative virtual address, through the `PT_LOAD`
+    /// header that contains it: `vaddr - p_vaddr + p_offset`.
+    pub fn file_offset_of(&self, vaddr: u64) -> Option<u64> {
+        self.segments
+            .iter()
+            .find(|s| vaddr >= s.vaddr && vaddr < s.vaddr + s.file_size.max(1))
+            .map(|s| vaddr - s.vaddr + s.file_offset)
+    }
+
+    /// Number of bytes mapped, for reports.
+    pub fn size(&self) -> usize {
+        self._map.len() + self.owned_sections.iter().map(|b| b.len()).sum::<usize>()
+    }
+}
+
+fn check_x86_64(path: &Path, obj: &object::File<'_>) -> Result<(), DwarfError> {
+    let format = obj.format();
+    let arch = obj.architecture();
+    let is_64 = obj.is_64();
+    let little = obj.is_little_endian();
+    if format == object::BinaryFormat::Elf
+        && arch == object::Architecture::X86_64
+        && is_64
+        && little
+    {
+        return Ok(());
+    }
+    Err(DwarfError::UnsupportedObject {
+        path: path.to_path_buf(),
+        found: format!(
+            "format={format:?}, architecture={arch:?}, class={}, endianness={}",
+            if is_64 { "64-bit" } else { "32-bit" },
+            if little { "Little" } else { "Big" }
+        ),
+    })
+}
+
+fn collect_symbols(obj: &object::File<'_>) -> Vec<ElfSymbol> {
+    let mut out: Vec<ElfSymbol> = obj
+        .symbols()
+        .chain(obj.dynamic_symbols())
+        .filter(|s| s.kind() == SymbolKind::Text && s.is_definition() && s.address() != 0)
+        .filter_map(|s| {
+            Some(ElfSymbol {
+                name: s.name().ok()?.to_string(),
+                address: s.address(),
+                size: s.size(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.address.cmp(&b.address).then_with(|| a.name.cmp(&b.name)));
+    out.dedup_by(|a, b| a.address == b.address && a.name == b.name);
+    out
+}

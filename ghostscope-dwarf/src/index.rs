@@ -1,0 +1,215 @@
+//! The name index of one module, built by one pass over every DIE.
+//!
+//! It answers "where is code for function F", "which DIE defines global G",
+//! and "which DIE defines type T". Everything else is read on demand.
+
+use std::collections::HashMap;
+
+use gimli::AttributeValue;
+
+use crate::dwarf_data::{Die, DwarfData};
+
+/// How a piece of code for a function came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeKind {
+    /// An out-of-line copy with its own entry.
+    OutOfLine,
+    /// A copy inlined into a caller.
+    Inlined,
+}
+
+/// One place in the module where a function's code starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionCode {
+    /// The concrete DIE: a `DW_TAG_subprogram` or `DW_TAG_inlined_subroutine`.
+    pub die: u64,
+    /// Out-of-line or inlined.
+    pub kind: CodeKind,
+    /// Module-relative entry address.
+    pub entry_pc: u64,
+    /// End of the range that holds the entry (for prologue analysis).
+    pub entry_range_end: u64,
+}
+
+/// Name → DIE maps of one module.
+#[derive(Debug, Default)]
+pub(crate) struct ModuleIndex {
+    pub(crate) functions: HashMap<String, Vec<FunctionCode>>,
+    pub(crate) globals: HashMap<String, Vec<u64>>,
+    pub(crate) types: HashMap<String, Vec<(gimli::DwTag, u64)>>,
+    pub(crate) variable_count: usize,
+}
+
+/// What the scan remembers about each subprogram DIE, to name the concrete
+/// copies that only point at it.
+struct SubprogramInfo {
+    name: Option<String>,
+    link: Option<u64>,
+}
+
+struct CodeCandidate {
+    die: u64,
+    origin: Option<u64>,
+    own_name: Option<String>,
+    kind: CodeKind,
+    entry_pc: u64,
+    entry_range_end: u64,
+}
+
+impl ModuleIndex {
+    /// Scans every unit of `data`.
+    pub(crate) fn build(data: &DwarfData) -> ModuleIndex {
+        let mut index = ModuleIndex::default();
+        let mut subprograms: HashMap<u64, SubprogramInfo> = HashMap::new();
+        let mut candidates: Vec<CodeCandidate> = Vec::new();
+        for u in 0..data.units.len() {
+            scan_unit(data, u, &mut index, &mut subprograms, &mut candidates);
+        }
+        for c in candidates {
+            let name = c.own_name.clone().or_else(|| {
+                let mut link = c.origin;
+                for _ in 0..8 {
+                    let info = subprograms.get(&link?)?;
+                    if let Some(n) = &info.name {
+                        return Some(n.clone());
+                    }
+                    link = info.link;
+                }
+                None
+            });
+            let Some(name) = name else { continue };
+            index.functions.entry(name).or_default().push(FunctionCode {
+                die: c.die,
+                kind: c.kind,
+                entry_pc: c.entry_pc,
+                entry_range_end: c.entry_range_end,
+            });
+        }
+        for codes in index.functions.values_mut() {
+            codes.sort_by_key(|c| (c.entry_pc, c.die));
+            codes.dedup_by_key(|c| c.entry_pc);
+        }
+        index
+    }
+
+    /// Number of distinct function names with code.
+    pub(crate) fn function_count(&self) -> usize {
+        self.functions.len()
+    }
+
+    /// Number of named type definitions.
+    pub(crate) fn type_count(&self) -> usize {
+        self.types.values().map(Vec::len).sum()
+    }
+}
+
+fn scan_unit(
+    data: &DwarfData,
+    u: usize,
+    index: &mut ModuleIndex,
+    subprograms: &mut HashMap<u64, SubprogramInfo>,
+    candidates: &mut Vec<CodeCandidate>,
+) {
+    let unit = &data.units[u].unit;
+    let mut cursor = unit.entries();
+    // Depth of the innermost enclosing subprogram, if any.
+    let mut function_depth: Option<isize> = None;
+    loop {
+        let entry = match cursor.next_dfs() {
+            Ok(Some(e)) => e,
+            _ => break,
+        };
+        let depth = entry.depth();
+        if function_depth.is_some_and(|d| depth <= d) {
+            function_depth = None;
+        }
+        let die = data.global(u, entry.offset());
+        match entry.tag() {
+            gimli::DW_TAG_subprogram => {
+                let name = data.string(u, entry, gimli::DW_AT_name);
+                let link = data
+                    .reference(u, entry, gimli::DW_AT_abstract_origin)
+                    .or_else(|| data.reference(u, entry, gimli::DW_AT_specification));
+                if let Some((entry_pc, end)) = code_entry(data, u, entry) {
+                    candidates.push(CodeCandidate {
+                        die,
+                        origin: link,
+                        own_name: name.clone(),
+                        kind: CodeKind::OutOfLine,
+                        entry_pc,
+                        entry_range_end: end,
+                    });
+                }
+                subprograms.insert(die, SubprogramInfo { name, link });
+                if function_depth.is_none() {
+                    function_depth = Some(depth);
+                }
+            }
+            gimli::DW_TAG_inlined_subroutine => {
+                if let Some((entry_pc, end)) = code_entry(data, u, entry) {
+                    candidates.push(CodeCandidate {
+                        die,
+                        origin: data.reference(u, entry, gimli::DW_AT_abstract_origin),
+                        own_name: None,
+                        kind: CodeKind::Inlined,
+                        entry_pc,
+                        entry_range_end: end,
+                    });
+                }
+            }
+            gimli::DW_TAG_variable | gimli::DW_TAG_formal_parameter => {
+                index.variable_count += 1;
+                if entry.tag() == gimli::DW_TAG_variable
+                    && function_depth.is_none()
+                    && !DwarfData::flag(entry, gimli::DW_AT_declaration)
+                    && (entry.attr(gimli::DW_AT_location).is_some()
+                        || entry.attr(gimli::DW_AT_const_value).is_some())
+                {
+                    let name = data.string(u, entry, gimli::DW_AT_name).or_else(|| {
+                        data.reference(u, entry, gimli::DW_AT_specification)
+                            .and_then(|s| data.name_of(s))
+                    });
+                    if let Some(name) = name {
+                        index.globals.entry(name).or_default().push(die);
+                    }
+                }
+            }
+            tag @ (gimli::DW_TAG_base_type
+            | gimli::DW_TAG_structure_type
+            | gimli::DW_TAG_class_type
+            | gimli::DW_TAG_union_type
+            | gimli::DW_TAG_enumeration_type
+            | gimli::DW_TAG_typedef) => {
+                if !DwarfData::flag(entry, gimli::DW_AT_declaration) {
+                    if let Some(name) = data.string(u, entry, gimli::DW_AT_name) {
+                        index.types.entry(name).or_default().push((tag, die));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The entry PC of a concrete function or inlined copy, and the end of the
+/// range holding it: `DW_AT_entry_pc`, else `DW_AT_low_pc`, else the first
+/// range of `DW_AT_ranges` (the hot part of a hot/cold split).
+fn code_entry(data: &DwarfData, u: usize, entry: &Die) -> Option<(u64, u64)> {
+    let ranges = data.ranges(u, entry);
+    let first = ranges.first()?.clone();
+    let entry_pc = match entry.attr_value(gimli::DW_AT_entry_pc) {
+        // DWARF 5 allows a constant offset from the DIE's base address.
+        Some(AttributeValue::Udata(off)) => Some(first.start + off),
+        Some(_) => data.address(u, entry, gimli::DW_AT_entry_pc),
+        None => None,
+    }
+    .unwrap_or(first.start);
+    let end = ranges
+        .iter()
+        .find(|r| r.contains(&entry_pc))
+        .map_or(first.end, |r| r.end);
+    if entry_pc == 0 {
+        return None;
+    }
+    Some((entry_pc, end))
+}

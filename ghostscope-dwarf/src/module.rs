@@ -1,0 +1,373 @@
+//! One module (executable or shared library) with its debug info, indexed
+//! lazily: opening maps the file and parses unit headers; the name index is
+//! built on the first lookup.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use ghostscope_protocol::{TypeDesc, TypeRef};
+
+use crate::cfi::FrameTables;
+use crate::dwarf_data::DwarfData;
+use crate::elf::{ElfFile, ElfSymbol};
+use crate::error::DwarfError;
+use crate::index::{FunctionCode, ModuleIndex};
+use crate::lines::{LineTable, SourceLocation};
+use crate::location::{EvalContext, Location, ReadOp};
+use crate::scope::{variable_location, visible_variables, Variable};
+use crate::types::{type_desc, DefinitionLookup};
+
+/// Counters for the startup report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ModuleStats {
+    /// Function names with code.
+    pub functions: usize,
+    /// Variables and parameters.
+    pub variables: usize,
+    /// Named type definitions.
+    pub types: usize,
+    /// Time spent building the index.
+    pub index_time: Duration,
+}
+
+/// An ELF module and its DWARF.
+pub struct Module {
+    elf: ElfFile,
+    dwarf: Option<DwarfData>,
+    frames: FrameTables,
+    index: OnceLock<(ModuleIndex, Duration)>,
+    type_cache: Mutex<HashMap<Option<u64>, TypeDesc>>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("path", &self.elf.path())
+            .finish()
+    }
+}
+
+impl Module {
+    /// Opens a module; a file without debug info opens fine, with no DWARF.
+    pub fn open(path: &Path) -> Result<Module, DwarfError> {
+        let elf = ElfFile::open(path)?;
+        let dwarf = if elf.has_debug_info() {
+            Some(DwarfData::load(&elf).map_err(|e| DwarfError::Malformed {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?)
+        } else {
+            None
+        };
+        let frames = FrameTables::new(
+            elf.section(".eh_frame"),
+            elf.eh_frame_address(),
+            elf.section(".debug_frame"),
+        );
+        Ok(Module {
+            elf,
+            dwarf,
+            frames,
+            index: OnceLock::new(),
+            type_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The module's file.
+    pub fn path(&self) -> &Path {
+        self.elf.path()
+    }
+
+    /// The ELF layer (segments, symbols, file offsets).
+    pub fn elf(&self) -> &ElfFile {
+        &self.elf
+    }
+
+    /// Whether the module has DWARF.
+    pub fn has_debug_info(&self) -> bool {
+        self.dwarf.is_some()
+    }
+
+    fn index(&self) -> Option<&ModuleIndex> {
+        let data = self.dwarf.as_ref()?;
+        Some(
+            &self
+                .index
+                .get_or_init(|| {
+                    let start = Instant::now();
+                    let index = ModuleIndex::build(data);
+                    (index, start.elapsed())
+                })
+                .0,
+        )
+    }
+
+    /// Builds the index now (so its cost lands at startup) and reports counters.
+    pub fn stats(&self) -> ModuleStats {
+        match (self.index(), self.index.get()) {
+            (Some(index), Some((_, time))) => ModuleStats {
+                functions: index.function_count(),
+                variables: index.variable_count,
+                types: index.type_count(),
+                index_time: *time,
+            },
+            _ => ModuleStats::default(),
+        }
+    }
+
+    /// Every place where code of the function `name` starts.
+    pub fn function_code(&self, name: &str) -> Vec<FunctionCode> {
+        self.index()
+            .and_then(|i| i.functions.get(name))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Function names with code, sorted.
+    pub fn function_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .index()
+            .map(|i| i.functions.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// ELF function symbols with this exact name.
+    pub fn symbols_named(&self, name: &str) -> Vec<&ElfSymbol> {
+        self.elf
+            .symbols()
+            .iter()
+            .filter(|s| s.name == name)
+            .collect()
+    }
+
+    /// Names of globals and statics, sorted (for suggestions).
+    pub fn global_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .index()
+            .map(|i| i.globals.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// Globals and file-scope statics named `name`.
+    pub fn globals(&self, name: &str) -> Vec<Variable> {
+        let (Some(data), Some(index)) = (self.dwarf.as_ref(), self.index()) else {
+            return Vec::new();
+        };
+        let Some(dies) = index.globals.get(name) else {
+            return Vec::new();
+        };
+        dies.iter()
+            .filter_map(|&die| {
+                let (u, entry) = data.entry(die)?;
+                Some(Variable {
+                    name: name.to_string(),
+                    is_parameter: false,
+                    is_global: true,
+                    ty: self.type_desc(data.type_of(die)),
+                    location: variable_location(data, u, &entry, 0, &EvalContext::default()),
+                    scope_depth: 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Converts a type DIE (None = `void`), cached.
+    pub(crate) fn type_desc(&self, die: Option<u64>) -> TypeDesc {
+        if let Some(t) = self.type_cache.lock().unwrap().get(&die) {
+            return t.clone();
+        }
+        let Some(data) = self.dwarf.as_ref() else {
+            return TypeDesc::Void;
+        };
+        let t = type_desc(data, self, die);
+        self.type_cache.lock().unwrap().insert(die, t.clone());
+        t
+    }
+
+    /// The type a pointer points to.
+    pub fn resolve_type(&self, r: TypeRef) -> TypeDesc {
+        self.type_desc(Some(r.0))
+    }
+
+    /// A named type, for `cast(…, "T")`: struct/union/enum prefixes are ignored.
+    pub fn find_type(&self, name: &str) -> Option<TypeDesc> {
+        let index = self.index()?;
+        let dies = index.types.get(name)?;
+        // Prefer a full definition over a typedef of the same name.
+        let die = dies
+            .iter()
+            .find(|(tag, _)| *tag != gimli::DW_TAG_typedef)
+            .or_else(|| dies.first())?
+            .1;
+        Some(self.type_desc(Some(die)))
+    }
+
+    /// Ops that push the CFA at `pc`.
+    pub fn cfa_at(&self, pc: u64) -> Option<Vec<ReadOp>> {
+        self.frames.cfa_at(pc)
+    }
+
+    /// The outermost concrete function whose code contains `pc`.
+    pub fn containing_function(&self, pc: u64) -> Option<u64> {
+        let data = self.dwarf.as_ref()?;
+        for (u, unit) in data.units.iter().enumerate() {
+            let covers = data
+                .dwarf
+                .unit_ranges(&unit.unit)
+                .ok()
+                .map(|mut it| {
+                    let mut hit = false;
+                    while let Ok(Some(r)) = it.next() {
+                        if r.begin <= pc && pc < r.end {
+                            hit = true;
+                            break;
+                        }
+                    }
+                    hit
+                })
+                .unwrap_or(false);
+            if !covers {
+                continue;
+            }
+            let mut cursor = unit.unit.entries();
+            while let Ok(Some(entry)) = cursor.next_dfs() {
+                if entry.tag() == gimli::DW_TAG_subprogram
+                    && data.ranges(u, entry).iter().any(|r| r.contains(&pc))
+                {
+                    return Some(data.global(u, entry.offset()));
+                }
+            }
+        }
+        None
+    }
+
+    /// Variables visible at `pc` inside the concrete function `function_die`.
+    pub fn variables_at(
+        &self,
+        function_die: u64,
+        pc: u64,
+        at_function_entry: bool,
+    ) -> Vec<Variable> {
+        match self.dwarf.as_ref() {
+            Some(data) => visible_variables(self, data, function_die, pc, at_function_entry),
+            None => Vec::new(),
+        }
+    }
+
+    /// The name of a function DIE (following abstract origins).
+    pub fn function_name(&self, die: u64) -> Option<String> {
+        self.dwarf.as_ref()?.name_of(die)
+    }
+
+    fn line_table(&self, u: usize) -> Option<&LineTable> {
+        let data = self.dwarf.as_ref()?;
+        Some(
+            data.units[u]
+                .lines
+                .get_or_init(|| LineTable::decode(data, u)),
+        )
+    }
+
+    fn unit_for_pc(&self, pc: u64) -> Option<usize> {
+        let data = self.dwarf.as_ref()?;
+        data.units.iter().position(|unit| {
+            data.dwarf
+                .unit_ranges(&unit.unit)
+                .ok()
+                .map(|mut it| {
+                    while let Ok(Some(r)) = it.next() {
+                        if r.begin <= pc && pc < r.end {
+                            return true;
+                        }
+                    }
+                    false
+                })
+                .unwrap_or(false)
+        })
+    }
+
+    /// The source position of `pc`.
+    pub fn source_location(&self, pc: u64) -> Option<SourceLocation> {
+        let u = self.unit_for_pc(pc)?;
+        self.line_table(u)?.location(pc)
+    }
+
+    /// The first PC after the prologue of a function copy.
+    pub fn prologue_end(&self, code: &FunctionCode) -> Option<u64> {
+        let u = self.unit_for_pc(code.entry_pc)?;
+        self.line_table(u)?
+            .prologue_end(code.entry_pc, code.entry_range_end)
+    }
+
+    /// All source files known to the line tables that match `wanted`.
+    pub fn matching_source_files(&self, wanted: &str) -> Vec<String> {
+        let Some(data) = self.dwarf.as_ref() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for u in 0..data.units.len() {
+            if let Some(table) = self.line_table(u) {
+                for f in table.matching_files(wanted) {
+                    out.push(table.files[f as usize].clone());
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Statement addresses of `file:line`, where `file` is an exact recorded path.
+    pub fn line_addresses(&self, file: &str, line: u32) -> Vec<u64> {
+        let Some(data) = self.dwarf.as_ref() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for u in 0..data.units.len() {
+            if let Some(table) = self.line_table(u) {
+                let files: Vec<u32> = table
+                    .files
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| *f == file)
+                    .map(|(i, _)| i as u32)
+                    .collect();
+                if !files.is_empty() {
+                    out.extend(table.line_addresses(&files, line));
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Whether the unit holding `pc` is written in a language whose
+    /// locations we trust at entry (always true today; kept for Go later).
+    pub fn language_at(&self, pc: u64) -> Option<gimli::DwLang> {
+        let u = self.unit_for_pc(pc)?;
+        self.dwarf.as_ref()?.units[u].language
+    }
+
+    /// Whether `loc` is readable: a helper for callers that only hold a Location.
+    pub fn is_readable(loc: &Location) -> bool {
+        loc.is_readable()
+    }
+}
+
+impl DefinitionLookup for Module {
+    fn definition(&self, tag: gimli::DwTag, name: &str) -> Option<u64> {
+        self.index()?
+            .types
+            .get(name)?
+            .iter()
+            .find(|(t, _)| *t == tag)
+            .map(|(_, die)| *die)
+    }
+}

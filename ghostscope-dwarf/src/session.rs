@@ -1,0 +1,506 @@
+//! A debug session: every module of the traced process (or the one target
+//! file), and the resolution of trace patterns to probe sites.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use crate::error::DwarfError;
+use crate::index::CodeKind;
+use crate::lines::SourceLocation;
+use crate::module::Module;
+use crate::process::{accessible_path, load_bias, read_mappings, Mapping};
+use crate::scope::Variable;
+
+/// A module as loaded in the session.
+#[derive(Debug, Clone)]
+pub struct LoadedModule {
+    /// The parsed module.
+    pub module: Arc<Module>,
+    /// Runtime address minus link-time address, when known. Fixed-address
+    /// executables always have 0; a PIE or library needs a live process.
+    pub load_bias: Option<u64>,
+}
+
+/// What kind of place a probe sits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteKind {
+    /// The first instruction of an out-of-line function.
+    FunctionEntry,
+    /// The first instruction of an inlined copy of a function.
+    InlinedEntry,
+    /// A statement of a source line.
+    SourceLine,
+    /// A raw address given by the user.
+    Address,
+    /// A function known only from the ELF symbol table (no DWARF).
+    Symbol,
+}
+
+/// One resolved probe address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeSite {
+    /// Index of the module in [`DebugSession::modules`].
+    pub module: usize,
+    /// Module-relative virtual address of the probed instruction.
+    pub pc: u64,
+    /// File offset of the instruction: what the uprobe is attached to.
+    pub file_offset: u64,
+    /// What the site is.
+    pub kind: SiteKind,
+    /// The outermost concrete function containing `pc`, if DWARF knows it.
+    pub function_die: Option<u64>,
+    /// The name of the function the site belongs to (the inlined callee for inlined entries).
+    pub function_name: Option<String>,
+}
+
+/// Why a trace pattern resolved to nothing.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ResolveError {
+    /// No function of that name anywhere.
+    #[error("No addresses resolved for function '{0}' - function not found in debug symbols")]
+    FunctionNotFound(String),
+    /// The function exists, but not in the `-t` module.
+    #[error("No addresses resolved for function '{name}' in -t target '{target}'. When -t and -p are combined, -t takes precedence for trace target resolution.")]
+    FunctionNotInTarget {
+        /// Function name.
+        name: String,
+        /// The -t path.
+        target: String,
+    },
+    /// No source file matches.
+    #[error("No addresses resolved for source line {file}:{line} - no source file matching '{file}' in the debug info")]
+    SourceFileNotFound {
+        /// File as written.
+        file: String,
+        /// Line number.
+        line: u32,
+    },
+    /// Several files match a basename.
+    #[error("Source file '{file}' is ambiguous; it matches: {}. Use a longer path (or 'srcpath map' in the TUI)", candidates.join(", "))]
+    AmbiguousSourceFile {
+        /// File as written.
+        file: String,
+        /// Matching recorded paths.
+        candidates: Vec<String>,
+    },
+    /// The file matches but the line has no code.
+    #[error("No addresses resolved for source line {file}:{line} - the compiler generated no code for that line")]
+    NoCodeForLine {
+        /// File as written.
+        file: String,
+        /// Line number.
+        line: u32,
+    },
+    /// Lines exist, but none in the `-t` module.
+    #[error("No addresses resolved for source line {file}:{line} in -t target '{target}'. When -t and -p are combined, -t takes precedence for trace target resolution.")]
+    LineNotInTarget {
+        /// File as written.
+        file: String,
+        /// Line number.
+        line: u32,
+        /// The -t path.
+        target: String,
+    },
+    /// An address outside every loadable segment.
+    #[error("Address 0x{addr:x} is not within a loadable segment of '{module}' (cannot compute file offset)")]
+    AddressOutsideSegments {
+        /// The address.
+        addr: u64,
+        /// The module path.
+        module: String,
+    },
+    /// No module matches a `module:0x…` pattern.
+    #[error("No loaded module matches '{0}'")]
+    ModuleNotFound(String),
+    /// Several modules match a `module:0x…` pattern.
+    #[error("Module '{name}' is ambiguous; it matches: {}", candidates.join(", "))]
+    AmbiguousModule {
+        /// Module as written.
+        name: String,
+        /// Matching paths.
+        candidates: Vec<String>,
+    },
+    /// A global name defined in several other modules.
+    #[error("'{name}' is ambiguous: it is defined in {}", modules.join(", "))]
+    AmbiguousGlobal {
+        /// Variable name.
+        name: String,
+        /// Modules defining it.
+        modules: Vec<String>,
+    },
+}
+
+/// All modules of one traced process or target.
+#[derive(Debug)]
+pub struct DebugSession {
+    modules: Vec<LoadedModule>,
+    pid: Option<u32>,
+    /// The module trace patterns resolve in (`-t`), if restricted.
+    target: Option<usize>,
+}
+
+impl DebugSession {
+    /// Loads every file-backed module of a running process, main executable first.
+    /// With `target`, patterns resolve only in that module (`-t` with `-p`).
+    pub fn for_process(pid: u32, target: Option<&Path>) -> Result<DebugSession, DwarfError> {
+        let mappings = read_mappings(pid)?;
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+        let mut order: Vec<String> = Vec::new();
+        for m in &mappings {
+            if !order.contains(&m.path) {
+                order.push(m.path.clone());
+            }
+        }
+        if let Some(exe) = exe.as_ref().map(|p| p.to_string_lossy().into_owned()) {
+            if let Some(i) = order.iter().position(|p| *p == exe) {
+                let main = order.remove(i);
+                order.insert(0, main);
+            }
+        }
+        let groups: Vec<Vec<&Mapping>> = order
+            .iter()
+            .map(|p| mappings.iter().filter(|m| &m.path == p).collect())
+            .collect();
+        // Opening parses ELF headers and DWARF unit headers; do modules in parallel.
+        let opened: Vec<Option<LoadedModule>> = std::thread::scope(|s| {
+            let handles: Vec<_> = groups
+                .iter()
+                .map(|group| {
+                    s.spawn(move || {
+                        let path = accessible_path(pid, group[0]);
+                        let module = Module::open(&path).ok()?;
+                        let bias = load_bias(module.elf().segments(), group);
+                        Some(LoadedModule {
+                            module: Arc::new(module),
+                            load_bias: bias,
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().ok().flatten())
+                .collect()
+        });
+        let modules: Vec<LoadedModule> = opened.into_iter().flatten().collect();
+        let target = match target {
+            Some(t) => Some(find_target_module(&modules, t)),
+            None => None,
+        };
+        Ok(DebugSession {
+            modules,
+            pid: Some(pid),
+            target: target.flatten(),
+        })
+    }
+
+    /// Loads one executable or library file (`-t` without `-p`).
+    pub fn for_file(path: &Path) -> Result<DebugSession, DwarfError> {
+        let module = Module::open(path)?;
+        let bias = (!module.elf().is_position_independent()).then_some(0);
+        Ok(DebugSession {
+            modules: vec![LoadedModule {
+                module: Arc::new(module),
+                load_bias: bias,
+            }],
+            pid: None,
+            target: Some(0),
+        })
+    }
+
+    /// The traced process, if any.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// Loaded modules; index 0 is the main executable or the target file.
+    pub fn modules(&self) -> &[LoadedModule] {
+        &self.modules
+    }
+
+    /// The module patterns resolve in by default: the `-t` module or the main executable.
+    pub fn primary_module(&self) -> usize {
+        self.target.unwrap_or(0)
+    }
+
+    /// Whether any module has DWARF.
+    pub fn has_any_debug_info(&self) -> bool {
+        self.modules.iter().any(|m| m.module.has_debug_info())
+    }
+
+    fn search_order(&self) -> Vec<usize> {
+        match self.target {
+            Some(t) => vec![t],
+            None => (0..self.modules.len()).collect(),
+        }
+    }
+
+    /// Every probe address of the function `name`: out-of-line entries and
+    /// inlined copies, or the ELF symbol when there is no DWARF for it.
+    pub fn resolve_function(&self, name: &str) -> Result<Vec<ProbeSite>, ResolveError> {
+        let mut sites = Vec::new();
+        for m in self.search_order() {
+            let module = &self.modules[m].module;
+            for code in module.function_code(name) {
+                let Some(file_offset) = module.elf().file_offset_of(code.entry_pc) else {
+                    continue;
+                };
+                let (kind, function_die) = match code.kind {
+                    CodeKind::OutOfLine => (SiteKind::FunctionEntry, Some(code.die)),
+                    CodeKind::Inlined => (
+                        SiteKind::InlinedEntry,
+                        module.containing_function(code.entry_pc),
+                    ),
+                };
+                sites.push(ProbeSite {
+                    module: m,
+                    pc: code.entry_pc,
+                    file_offset,
+                    kind,
+                    function_die,
+                    function_name: Some(name.to_string()),
+                });
+            }
+        }
+        if sites.is_empty() {
+            for m in self.search_order() {
+                let module = &self.modules[m].module;
+                for sym in module.symbols_named(name) {
+                    if let Some(file_offset) = module.elf().file_offset_of(sym.address) {
+                        sites.push(ProbeSite {
+                            module: m,
+                            pc: sym.address,
+                            file_offset,
+                            kind: SiteKind::Symbol,
+                            function_die: None,
+                            function_name: Some(name.to_string()),
+                        });
+                    }
+                }
+            }
+        }
+        if sites.is_empty() {
+            if let (Some(t), true) = (self.target, self.pid.is_some()) {
+                let elsewhere = (0..self.modules.len())
+                    .any(|m| m != t && !self.modules[m].module.function_code(name).is_empty());
+                if elsewhere {
+                    return Err(ResolveError::FunctionNotInTarget {
+                        name: name.to_string(),
+                        target: self.modules[t].module.path().display().to_string(),
+                    });
+                }
+            }
+            return Err(ResolveError::FunctionNotFound(name.to_string()));
+        }
+        sites.sort_by_key(|s| (s.module, s.pc));
+        sites.dedup_by_key(|s| (s.module, s.pc));
+        Ok(sites)
+    }
+
+    /// Statement addresses of `file:line`.
+    pub fn resolve_line(&self, file: &str, line: u32) -> Result<Vec<ProbeSite>, ResolveError> {
+        let mut candidates: Vec<(usize, String)> = Vec::new();
+        for m in 0..self.modules.len() {
+            for f in self.modules[m].module.matching_source_files(file) {
+                candidates.push((m, f));
+            }
+        }
+        if candidates.is_empty() {
+            return Err(ResolveError::SourceFileNotFound {
+                file: file.to_string(),
+                line,
+            });
+        }
+        // An exact path wins; otherwise every match must be the same file.
+        let exact: Vec<&(usize, String)> = candidates.iter().filter(|(_, f)| f == file).collect();
+        let chosen: Vec<(usize, String)> = if !exact.is_empty() {
+            exact.into_iter().cloned().collect()
+        } else {
+            let mut distinct: Vec<&String> = candidates.iter().map(|(_, f)| f).collect();
+            distinct.sort();
+            distinct.dedup();
+            if distinct.len() > 1 {
+                return Err(ResolveError::AmbiguousSourceFile {
+                    file: file.to_string(),
+                    candidates: distinct.into_iter().cloned().collect(),
+                });
+            }
+            candidates.clone()
+        };
+        let mut sites = Vec::new();
+        let mut found_anywhere = false;
+        for (m, path) in chosen {
+            let module = &self.modules[m].module;
+            for pc in module.line_addresses(&path, line) {
+                found_anywhere = true;
+                if self.target.is_some_and(|t| t != m) {
+                    continue;
+                }
+                let Some(file_offset) = module.elf().file_offset_of(pc) else {
+                    continue;
+                };
+                sites.push(ProbeSite {
+                    module: m,
+                    pc,
+                    file_offset,
+                    kind: SiteKind::SourceLine,
+                    function_die: module.containing_function(pc),
+                    function_name: module
+                        .containing_function(pc)
+                        .and_then(|d| module.function_name(d)),
+                });
+            }
+        }
+        if sites.is_empty() {
+            if found_anywhere {
+                if let Some(t) = self.target {
+                    return Err(ResolveError::LineNotInTarget {
+                        file: file.to_string(),
+                        line,
+                        target: self.modules[t].module.path().display().to_string(),
+                    });
+                }
+            }
+            return Err(ResolveError::NoCodeForLine {
+                file: file.to_string(),
+                line,
+            });
+        }
+        sites.sort_by_key(|s| (s.module, s.pc));
+        sites.dedup_by_key(|s| (s.module, s.pc));
+        Ok(sites)
+    }
+
+    /// A raw module-relative address, in `module` (a path suffix) or the primary module.
+    pub fn resolve_address(
+        &self,
+        module: Option<&str>,
+        addr: u64,
+    ) -> Result<ProbeSite, ResolveError> {
+        let m = match module {
+            None => self.primary_module(),
+            Some(name) => {
+                let hits: Vec<usize> = (0..self.modules.len())
+                    .filter(|&i| {
+                        crate::lines::path_matches(
+                            &self.modules[i].module.path().to_string_lossy(),
+                            name,
+                        )
+                    })
+                    .collect();
+                match hits.len() {
+                    0 => return Err(ResolveError::ModuleNotFound(name.to_string())),
+                    1 => hits[0],
+                    _ => {
+                        return Err(ResolveError::AmbiguousModule {
+                            name: name.to_string(),
+                            candidates: hits
+                                .iter()
+                                .map(|&i| self.modules[i].module.path().display().to_string())
+                                .collect(),
+                        })
+                    }
+                }
+            }
+        };
+        let module_ref = &self.modules[m].module;
+        let file_offset = module_ref.elf().file_offset_of(addr).ok_or_else(|| {
+            ResolveError::AddressOutsideSegments {
+                addr,
+                module: module_ref.path().display().to_string(),
+            }
+        })?;
+        let function_die = module_ref.containing_function(addr);
+        Ok(ProbeSite {
+            module: m,
+            pc: addr,
+            file_offset,
+            kind: SiteKind::Address,
+            function_die,
+            function_name: function_die.and_then(|d| module_ref.function_name(d)),
+        })
+    }
+
+    /// Variables visible at a probe site, innermost scope first.
+    pub fn variables_at(&self, site: &ProbeSite) -> Vec<Variable> {
+        let Some(die) = site.function_die else {
+            return Vec::new();
+        };
+        self.modules[site.module].module.variables_at(
+            die,
+            site.pc,
+            site.kind == SiteKind::FunctionEntry,
+        )
+    }
+
+    /// A global named `name`: the site's module first, then the others. A
+    /// name found only in several other modules is ambiguous.
+    pub fn find_global(
+        &self,
+        name: &str,
+        from_module: usize,
+    ) -> Result<Option<(usize, Variable)>, ResolveError> {
+        if let Some(v) = self.modules[from_module]
+            .module
+            .globals(name)
+            .into_iter()
+            .next()
+        {
+            return Ok(Some((from_module, v)));
+        }
+        let hits: Vec<(usize, Variable)> = (0..self.modules.len())
+            .filter(|&m| m != from_module)
+            .filter_map(|m| {
+                self.modules[m]
+                    .module
+                    .globals(name)
+                    .into_iter()
+                    .next()
+                    .map(|v| (m, v))
+            })
+            .collect();
+        match hits.len() {
+            0 => Ok(None),
+            1 => Ok(hits.into_iter().next()),
+            _ => Err(ResolveError::AmbiguousGlobal {
+                name: name.to_string(),
+                modules: hits
+                    .iter()
+                    .map(|(m, _)| self.modules[*m].module.path().display().to_string())
+                    .collect(),
+            }),
+        }
+    }
+
+    /// The source position of a site.
+    pub fn source_location(&self, site: &ProbeSite) -> Option<SourceLocation> {
+        self.modules[site.module].module.source_location(site.pc)
+    }
+
+    /// Names of every function with code (for suggestions).
+    pub fn function_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .search_order()
+            .into_iter()
+            .flat_map(|m| self.modules[m].module.function_names())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Path of a module.
+    pub fn module_path(&self, m: usize) -> PathBuf {
+        self.modules[m].module.path().to_path_buf()
+    }
+}
+
+fn find_target_module(modules: &[LoadedModule], target: &Path) -> Option<usize> {
+    let want = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+    modules.iter().position(|m| {
+        std::fs::canonicalize(m.module.path()).unwrap_or_else(|_| m.module.path().to_path_buf())
+            == want
+    })
+}
