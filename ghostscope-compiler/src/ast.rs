@@ -317,3 +317,56 @@ mod tests {
         assert!(long.text().ends_with("..."));
     }
 }
+
+/// Program names a trace body refers to, in order of first use, without
+/// the names the body binds with `let` (for `--dry-run-details`).
+pub fn referenced_names(body: &[Stmt]) -> Vec<String> {
+    fn expr(e: &Expr, out: &mut Vec<String>) {
+        match e {
+            Expr::Name(n) => {
+                if !out.contains(n) {
+                    out.push(n.clone());
+                }
+            }
+            Expr::Member(b, _)
+            | Expr::TupleField(b, _)
+            | Expr::Deref(b)
+            | Expr::AddressOf(b)
+            | Expr::Unary(_, b) => expr(b, out),
+            Expr::Index(a, b) | Expr::Binary(_, a, b) => {
+                expr(a, out);
+                expr(b, out);
+            }
+            Expr::Call(_, args) => args.iter().for_each(|a| expr(a, out)),
+            Expr::Int(_) | Expr::Bool(_) | Expr::Str(_) | Expr::Special(_) => {}
+        }
+    }
+    fn stmts(body: &[Stmt], out: &mut Vec<String>, bound: &mut Vec<String>) {
+        for s in body {
+            match s {
+                Stmt::Print(Print::Value(e)) | Stmt::Expr(e) => expr(e, out),
+                Stmt::Print(Print::Format { args, .. }) => args.iter().for_each(|a| expr(a, out)),
+                Stmt::Print(Print::Text(_)) | Stmt::Backtrace { .. } => {}
+                Stmt::Let { name, value, .. } => {
+                    expr(value, out);
+                    bound.push(name.clone());
+                }
+                Stmt::If(i) => if_stmt(i, out, bound),
+            }
+        }
+    }
+    fn if_stmt(i: &IfStmt, out: &mut Vec<String>, bound: &mut Vec<String>) {
+        expr(&i.cond, out);
+        stmts(&i.then, out, bound);
+        match &i.otherwise {
+            Some(Else::If(inner)) => if_stmt(inner, out, bound),
+            Some(Else::Block(b)) => stmts(b, out, bound),
+            None => {}
+        }
+    }
+    let mut out = Vec::new();
+    let mut bound = Vec::new();
+    stmts(body, &mut out, &mut bound);
+    out.retain(|n| !bound.contains(n));
+    out
+}

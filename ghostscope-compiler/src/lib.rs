@@ -1,10 +1,185 @@
 //! The ghostscope trace language: parse a script, check it against the
 //! DWARF of the traced program, and generate one BPF program per probe
 //! address, together with the metadata that decodes its events.
+//!
+//! ```text
+//! script text ──parse──▶ AST ──resolve patterns──▶ probe sites
+//!     ──check (per site)──▶ Program + TraceMeta ──codegen──▶ BPF object
+//! ```
 
 pub mod ast;
+mod check;
+mod codegen;
 pub mod error;
+mod format;
 pub mod parser;
+pub mod plan;
 
+use ghostscope_dwarf::{DebugSession, ProbeSite, ResolveError};
+use ghostscope_protocol::TraceMeta;
+
+pub use codegen::{BpfCodegen, MapFds};
 pub use error::{ParseError, TraceFailure};
 pub use parser::parse_script;
+
+use ast::TracePattern;
+
+/// Settings that shape the generated programs.
+#[derive(Debug, Clone)]
+pub struct CompileOptions {
+    /// Keep only events of this process (kernel tgid).
+    pub pid_filter: Option<u32>,
+    /// The `-p` value as typed, for `$input_pid`.
+    pub input_pid: Option<u32>,
+    /// Per-argument cap of memory dumps (`ebpf.mem_dump_cap`).
+    pub mem_dump_cap: u32,
+    /// Per-event size limit (`ebpf.max_trace_event_size`).
+    pub max_trace_event_size: u32,
+    /// Ring buffer size in bytes; programs ask the consumer to wake up
+    /// early when a quarter of it is filled.
+    pub ringbuf_size: u32,
+    /// Also return each program's LLVM IR text (for `--save-llvm-ir`).
+    pub keep_llvm_ir: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> CompileOptions {
+        CompileOptions {
+            pid_filter: None,
+            input_pid: None,
+            mem_dump_cap: 256,
+            max_trace_event_size: 32768,
+            ringbuf_size: 262144,
+            keep_llvm_ir: false,
+        }
+    }
+}
+
+/// One compiled probe: a BPF object with one uprobe program, where to
+/// attach it, and how to decode its events.
+#[derive(Debug, Clone)]
+pub struct CompiledTrace {
+    /// The trace id, also in every event header.
+    pub trace_id: u32,
+    /// The trace block's pattern text (function, `file:line`, `0x…`).
+    pub target: String,
+    /// Index of the trace block in the script.
+    pub block_index: usize,
+    /// Index of this address among the block's resolved addresses.
+    pub address_index: usize,
+    /// Where the probe goes.
+    pub site: ProbeSite,
+    /// Name of the program inside the object.
+    pub program_name: String,
+    /// The BPF ELF object.
+    pub object: Vec<u8>,
+    /// How to decode the events.
+    pub meta: TraceMeta,
+    /// LLVM IR, when requested.
+    pub llvm_ir: Option<String>,
+}
+
+/// Everything a script compiled to.
+#[derive(Debug, Default)]
+pub struct CompileOutput {
+    /// Probes ready to load, in trace-id order.
+    pub traces: Vec<CompiledTrace>,
+    /// Targets that failed to resolve or compile.
+    pub failures: Vec<TraceFailure>,
+    /// How many pattern resolutions failed (as opposed to code generation).
+    pub unresolved: usize,
+    /// The next unused trace id.
+    pub next_trace_id: u32,
+}
+
+/// Compiles a script against a session. A parse error stops everything;
+/// failures of single targets are collected and the rest still compile.
+pub fn compile_script(
+    source: &str,
+    session: &DebugSession,
+    codegen: &BpfCodegen,
+    maps: MapFds,
+    options: &CompileOptions,
+    first_trace_id: u32,
+) -> Result<CompileOutput, ParseError> {
+    let script = parse_script(source)?;
+    let mut out = CompileOutput {
+        next_trace_id: first_trace_id,
+        ..CompileOutput::default()
+    };
+    for (block_index, block) in script.traces.iter().enumerate() {
+        let sites = match resolve(session, &block.pattern) {
+            Ok(sites) => sites,
+            Err(message) => {
+                out.unresolved += 1;
+                out.failures.push(TraceFailure {
+                    target: block.pattern_text.clone(),
+                    pc: 0,
+                    message,
+                });
+                continue;
+            }
+        };
+        for (address_index, site) in sites.into_iter().enumerate() {
+            let trace_id = out.next_trace_id;
+            out.next_trace_id += 1;
+            let compiled = check::check_trace(
+                session,
+                &site,
+                trace_id,
+                &block.pattern_text,
+                &block.body,
+                options,
+            )
+            .and_then(|checked| {
+                let name = format!("gs_trace_{trace_id}");
+                let (object, llvm_ir) = codegen.compile(&checked.program, maps, &name, options)?;
+                Ok(CompiledTrace {
+                    trace_id,
+                    target: block.pattern_text.clone(),
+                    block_index,
+                    address_index,
+                    site: site.clone(),
+                    program_name: name,
+                    object,
+                    meta: checked.meta,
+                    llvm_ir,
+                })
+            });
+            match compiled {
+                Ok(t) => out.traces.push(t),
+                Err(message) => out.failures.push(TraceFailure {
+                    target: block.pattern_text.clone(),
+                    pc: site.pc,
+                    message,
+                }),
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn resolve(session: &DebugSession, pattern: &TracePattern) -> Result<Vec<ProbeSite>, String> {
+    let r: Result<Vec<ProbeSite>, ResolveError> = match pattern {
+        TracePattern::Function {
+            at_return: true, ..
+        } => {
+            return Err(
+                "Not implemented: return probes (%return) are not supported yet".to_string(),
+            )
+        }
+        TracePattern::Wildcard(_) => {
+            return Err("Not implemented: wildcard patterns are not supported yet".to_string())
+        }
+        TracePattern::Function { name, .. } if name.contains("::") => {
+            return Err("Not implemented: '::'-qualified names are not supported yet".to_string())
+        }
+        TracePattern::Function { name, .. } => session.resolve_function(name),
+        TracePattern::SourceLine { file, line } => session.resolve_line(file, *line),
+        TracePattern::Address(addr) => session.resolve_address(None, *addr).map(|s| vec![s]),
+        TracePattern::ModuleAddress { module, addr } => session
+            .resolve_address(Some(module), *addr)
+            .map(|s| vec![s]),
+    };
+    r.map_err(|e| e.to_string())
+}

@@ -138,7 +138,7 @@ fn statement(source: &str, pair: Pair<Rule>) -> Result<Stmt, ParseError> {
         }
         Rule::backtrace_stmt => {
             let mut options = Vec::new();
-            for p in pair.into_inner() {
+            for p in pair.into_inner().filter(|p| p.as_rule() != Rule::semi) {
                 match p.as_rule() {
                     Rule::bt_flag => options.push(p.as_str().to_string()),
                     Rule::bt_depth => {
@@ -378,6 +378,7 @@ fn describe_expected(rules: &[Rule]) -> String {
         .iter()
         .map(|r| match r {
             Rule::trace_stmt | Rule::kw_trace => "'trace'",
+            Rule::semi => "';'",
             Rule::EOI => "end of script",
             Rule::block => "'{'",
             Rule::expr

@@ -28,6 +28,8 @@ pub use lines::SourceLocation;
 pub use location::{Location, Piece, ReadOp};
 pub use module::{Module, ModuleStats};
 pub use process::{parse_maps, read_mappings, Mapping};
-pub use registers::{gp_register, unreadable_register_reason, GpRegister, ARGUMENT_REGISTERS};
+pub use registers::{
+    gp_register, unreadable_register_reason, GpRegister, ARGUMENT_REGISTERS, RAX, RIP, RSP,
+};
 pub use scope::Variable;
 pub use session::{DebugSession, LoadedModule, ProbeSite, ResolveError, SiteKind};

@@ -42,10 +42,12 @@ fn write_value(out: &mut String, ty: &TypeDesc, bytes: &[u8], depth: usize) {
                 };
                 write_value(out, &enum_ty, bytes, depth)
             }
-            _ => {
+            // A chain of typedefs shows the outermost name only: glibc's
+            // pid_t → __pid_t → int renders `pid_t(4121)`.
+            underlying => {
                 out.push_str(name);
                 out.push('(');
-                write_value(out, target, bytes, depth + 1);
+                write_value(out, underlying, bytes, depth + 1);
                 out.push(')');
             }
         },
@@ -478,6 +480,17 @@ mod tests {
             target: Box::new(int()),
         };
         assert_eq!(render_value(&pid_t, &4121i32.to_le_bytes()), "pid_t(4121)");
+        let chained = TypeDesc::Typedef {
+            name: "pid_t".into(),
+            target: Box::new(TypeDesc::Typedef {
+                name: "__pid_t".into(),
+                target: Box::new(int()),
+            }),
+        };
+        assert_eq!(
+            render_value(&chained, &4121i32.to_le_bytes()),
+            "pid_t(4121)"
+        );
         let cint = TypeDesc::Qualified {
             qualifier: Qualifier::Const,
             target: Box::new(int()),

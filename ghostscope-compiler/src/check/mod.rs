@@ -1,0 +1,489 @@
+//! Checks one trace block at one probe site against the program's DWARF and
+//! produces the [`Program`] to generate and the [`TraceMeta`] to decode it.
+
+mod ctypes;
+mod expr;
+mod layout;
+mod places;
+
+use std::collections::{HashMap, HashSet};
+
+use ghostscope_dwarf::{DebugSession, ProbeSite, Variable};
+use ghostscope_protocol::meta::{
+    FormatPiece, FormatSpec, SlotKind, StatementMeta, StatementOutput,
+};
+use ghostscope_protocol::render::render_value;
+use ghostscope_protocol::{DumpStyle, TraceMeta, TypeDesc, ValueSlot};
+
+use crate::ast::{Else, Expr, IfStmt, Print, Stmt};
+use crate::format::{parse_format, Conversion, DumpLength, Piece};
+use crate::plan::{
+    Capture, CaptureKind, DumpLen, IntType, PlanElse, PlanIf, PlanStmt, Program, Scalar,
+};
+use crate::CompileOptions;
+
+use layout::EventLayout;
+pub(crate) use places::{Place, PlaceSource};
+
+/// Largest value captured whole; bigger aggregates show their first bytes.
+const MAX_VALUE_BYTES: u32 = 4096;
+
+/// A checked expression.
+#[derive(Debug, Clone)]
+pub(crate) enum Typed {
+    /// An integer or bool computed at run time (or folded).
+    Int {
+        /// The computation.
+        value: Scalar,
+        /// Its C type.
+        int: IntType,
+        /// How to render it.
+        desc: TypeDesc,
+    },
+    /// A program value that lives somewhere.
+    Place(Place),
+    /// A pointer value (from `&x` or `cast`), pointing at `pointee`.
+    Pointer {
+        /// The address.
+        value: Scalar,
+        /// The pointee type.
+        pointee: TypeDesc,
+        /// Module the pointee type belongs to.
+        module: usize,
+    },
+    /// A script string.
+    Str(String),
+}
+
+/// What a script name is bound to.
+#[derive(Debug, Clone)]
+enum Binding {
+    Int {
+        id: usize,
+        int: IntType,
+        desc: TypeDesc,
+    },
+    Str(String),
+    Alias(Typed),
+}
+
+/// The result of checking one trace block at one site.
+pub(crate) struct CheckedTrace {
+    pub(crate) program: Program,
+    pub(crate) meta: TraceMeta,
+}
+
+/// Checks a trace body at a site.
+pub(crate) fn check_trace(
+    session: &DebugSession,
+    site: &ProbeSite,
+    trace_id: u32,
+    target: &str,
+    body: &[Stmt],
+    options: &CompileOptions,
+) -> Result<CheckedTrace, String> {
+    let mut checker = Checker {
+        session,
+        site,
+        options,
+        locals: None,
+        scopes: vec![HashMap::new()],
+        closed: HashSet::new(),
+        next_let: 0,
+        layout: EventLayout::new(),
+        meta: Vec::new(),
+    };
+    let statements = checker.block(body, false)?;
+    let event_size = checker.layout.size();
+    if event_size > options.max_trace_event_size {
+        return Err(format!(
+            "the values this trace prints need {event_size} bytes per event, more than the limit of {} (ebpf.max_trace_event_size); print fewer or smaller values",
+            options.max_trace_event_size
+        ));
+    }
+    let biases = session.modules().iter().map(|m| m.load_bias).collect();
+    Ok(CheckedTrace {
+        program: Program {
+            trace_id,
+            pid_filter: options.pid_filter,
+            biases,
+            event_size,
+            markers: checker.layout.markers().to_vec(),
+            statements,
+        },
+        meta: TraceMeta {
+            trace_id,
+            target: target.to_string(),
+            event_size,
+            statements: checker.meta,
+        },
+    })
+}
+
+struct Checker<'a> {
+    session: &'a DebugSession,
+    site: &'a ProbeSite,
+    options: &'a CompileOptions,
+    locals: Option<Vec<Variable>>,
+    scopes: Vec<HashMap<String, Binding>>,
+    /// Script variables whose scope has ended, for a precise error.
+    closed: HashSet<String>,
+    next_let: usize,
+    layout: EventLayout,
+    meta: Vec<StatementMeta>,
+}
+
+impl Checker<'_> {
+    fn block(&mut self, stmts: &[Stmt], new_scope: bool) -> Result<Vec<PlanStmt>, String> {
+        if new_scope {
+            self.scopes.push(HashMap::new());
+        }
+        let mut out = Vec::new();
+        let mut result = Ok(());
+        for s in stmts {
+            match self.statement(s) {
+                Ok(Some(p)) => out.push(p),
+                Ok(None) => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        if new_scope {
+            let scope = self.scopes.pop().expect("scope");
+            self.closed.extend(scope.into_keys());
+        }
+        result.map(|_| out)
+    }
+
+    fn statement(&mut self, stmt: &Stmt) -> Result<Option<PlanStmt>, String> {
+        match stmt {
+            Stmt::Print(p) => self.print(p).map(Some),
+            Stmt::Let { name, value, .. } => self.let_binding(name, value),
+            Stmt::If(i) => self.if_stmt(i).map(|i| Some(PlanStmt::If(i))),
+            Stmt::Backtrace { .. } => {
+                Err("Not implemented: backtraces ('bt') are not supported yet".to_string())
+            }
+            Stmt::Expr(e) => {
+                self.expr(e)?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn let_binding(&mut self, name: &str, value: &Expr) -> Result<Option<PlanStmt>, String> {
+        if self.scopes.last().expect("scope").contains_key(name) {
+            return Err(format!(
+                "Redeclaration in the same scope is not allowed: '{name}'"
+            ));
+        }
+        if self.scopes.iter().any(|s| s.contains_key(name)) {
+            return Err(format!(
+                "Shadowing is not allowed for immutable variables: '{name}'"
+            ));
+        }
+        let typed = self.expr(value)?;
+        let (binding, stmt) = match typed {
+            Typed::Str(s) => (Binding::Str(s), None),
+            Typed::Int { value, int, desc } => {
+                let id = self.bind_scalar();
+                (
+                    Binding::Int { id, int, desc },
+                    Some(PlanStmt::Let { id, value }),
+                )
+            }
+            Typed::Place(ref p) if p.is_integer_like() => {
+                let (value, int, desc) = self.scalar(typed.clone(), &value.text())?;
+                let id = self.bind_scalar();
+                (
+                    Binding::Int { id, int, desc },
+                    Some(PlanStmt::Let { id, value }),
+                )
+            }
+            other => (Binding::Alias(other), None),
+        };
+        self.closed.remove(name);
+        self.scopes
+            .last_mut()
+            .expect("scope")
+            .insert(name.to_string(), binding);
+        Ok(stmt)
+    }
+
+    fn bind_scalar(&mut self) -> usize {
+        self.next_let += 1;
+        self.next_let - 1
+    }
+
+    fn if_stmt(&mut self, i: &IfStmt) -> Result<PlanIf, String> {
+        let marker = self.layout.marker();
+        self.meta.push(StatementMeta {
+            marker,
+            output: StatementOutput::Condition {
+                expr: i.cond.text(),
+            },
+        });
+        let typed = self.expr(&i.cond)?;
+        let (cond, _, _) = self.scalar(typed, &i.cond.text())?;
+        let then = self.block(&i.then, true)?;
+        let otherwise = match &i.otherwise {
+            None => None,
+            Some(Else::If(inner)) => Some(PlanElse::If(Box::new(self.if_stmt(inner)?))),
+            Some(Else::Block(b)) => Some(PlanElse::Block(self.block(b, true)?)),
+        };
+        Ok(PlanIf {
+            marker,
+            cond,
+            then,
+            otherwise,
+        })
+    }
+
+    fn print(&mut self, p: &Print) -> Result<PlanStmt, String> {
+        let marker = self.layout.marker();
+        match p {
+            Print::Text(text) => {
+                self.meta.push(StatementMeta {
+                    marker,
+                    output: StatementOutput::Text(text.clone()),
+                });
+                Ok(PlanStmt::Mark { marker })
+            }
+            Print::Value(e) => {
+                let typed = self.expr(e)?;
+                let mut captures = Vec::new();
+                let slot = self.capture_value(typed, &e.text(), &mut captures)?;
+                self.meta.push(StatementMeta {
+                    marker,
+                    output: StatementOutput::Value {
+                        expr: e.text(),
+                        slot,
+                    },
+                });
+                Ok(PlanStmt::Print { marker, captures })
+            }
+            Print::Format { format, args, .. } => self.format_print(marker, format, args),
+        }
+    }
+
+    fn format_print(
+        &mut self,
+        marker: u32,
+        format: &str,
+        args: &[Expr],
+    ) -> Result<PlanStmt, String> {
+        let parsed = parse_format(format)?;
+        let needed = parsed.argument_count();
+        if needed != args.len() {
+            return Err(format!(
+                "Format string '{format}' expects {needed} argument(s) but received {} argument(s)",
+                args.len()
+            ));
+        }
+        let mut captures = Vec::new();
+        let mut slots = Vec::new();
+        let mut pieces = Vec::new();
+        let mut next_arg = 0;
+        for piece in parsed.pieces {
+            let (conversion, length) = match piece {
+                Piece::Literal(t) => {
+                    pieces.push(FormatPiece::Literal(t));
+                    continue;
+                }
+                Piece::Placeholder { conversion, length } => (conversion, length),
+            };
+            let dump_len = match (&length, conversion) {
+                (_, Conversion::Pointer) | (None, _) => None,
+                (Some(DumpLength::Fixed(n)), _) => Some(DumpLen::Fixed(*n as u32)),
+                (Some(DumpLength::Star), _) => {
+                    let len_expr = &args[next_arg];
+                    next_arg += 1;
+                    let t = self.expr(len_expr)?;
+                    Some(DumpLen::Dynamic(self.scalar(t, &len_expr.text())?.0))
+                }
+                (Some(DumpLength::Variable(name)), _) => match self.lookup_script(name) {
+                    Some(Binding::Int { id, .. }) => Some(DumpLen::Dynamic(Scalar::LetRef(id))),
+                    _ => {
+                        return Err(format!(
+                            "'{name}' in a format length must be a script integer variable"
+                        ))
+                    }
+                },
+            };
+            // `{:p.*}` still consumes its length argument.
+            if conversion == Conversion::Pointer && matches!(length, Some(DumpLength::Star)) {
+                next_arg += 1;
+            }
+            let arg = &args[next_arg];
+            next_arg += 1;
+            let typed = self.expr(arg)?;
+            let index = slots.len();
+            let (slot, spec) = match dump_len {
+                Some(len) => {
+                    let as_text = conversion == Conversion::Ascii;
+                    let style = match conversion {
+                        Conversion::HexUpper => DumpStyle::HexUpper,
+                        Conversion::Ascii => DumpStyle::Ascii,
+                        _ => DumpStyle::HexLower,
+                    };
+                    (
+                        self.capture_dump(typed, &arg.text(), len, as_text, &mut captures)?,
+                        FormatSpec::Dump { style },
+                    )
+                }
+                None => {
+                    let spec = match conversion {
+                        Conversion::Default => FormatSpec::Default,
+                        Conversion::HexLower => FormatSpec::Hex { upper: false },
+                        Conversion::HexUpper => FormatSpec::Hex { upper: true },
+                        Conversion::Pointer => FormatSpec::Pointer,
+                        Conversion::Ascii => FormatSpec::Ascii,
+                    };
+                    (self.capture_value(typed, &arg.text(), &mut captures)?, spec)
+                }
+            };
+            slots.push(slot);
+            pieces.push(FormatPiece::Placeholder { arg: index, spec });
+        }
+        self.meta.push(StatementMeta {
+            marker,
+            output: StatementOutput::Format {
+                format: format.to_string(),
+                pieces,
+                args: slots,
+            },
+        });
+        Ok(PlanStmt::Print { marker, captures })
+    }
+
+    /// Captures a value for `{}` / `print expr;`.
+    fn capture_value(
+        &mut self,
+        typed: Typed,
+        text: &str,
+        captures: &mut Vec<Capture>,
+    ) -> Result<ValueSlot, String> {
+        let constant = |text: String| ValueSlot {
+            offset: 0,
+            capacity: 0,
+            kind: SlotKind::Constant(text),
+        };
+        match typed {
+            Typed::Str(s) => Ok(constant(format!("\"{s}\""))),
+            Typed::Int {
+                value: Scalar::Const(v),
+                desc,
+                ..
+            } => Ok(constant(render_value(&desc, &v.to_le_bytes()))),
+            Typed::Int { value, int, desc } => {
+                let (offset, capacity) = self.layout.value(int.size as u32);
+                captures.push(Capture {
+                    offset,
+                    capacity,
+                    kind: CaptureKind::Scalar {
+                        value,
+                        size: int.size,
+                    },
+                });
+                Ok(ValueSlot {
+                    offset,
+                    capacity,
+                    kind: SlotKind::Typed(desc),
+                })
+            }
+            Typed::Pointer { value, pointee, .. } => {
+                let desc = TypeDesc::Pointer {
+                    pointee_name: pointee.name(),
+                    pointee: None,
+                };
+                self.capture_value(
+                    Typed::Int {
+                        value,
+                        int: IntType::ADDRESS,
+                        desc,
+                    },
+                    text,
+                    captures,
+                )
+            }
+            Typed::Place(place) => {
+                if place.bitfield.is_some() {
+                    let (value, int, desc) = self.scalar(Typed::Place(place), text)?;
+                    return self.capture_value(Typed::Int { value, int, desc }, text, captures);
+                }
+                let source = match place.source {
+                    PlaceSource::OptimizedOut => {
+                        return Ok(constant("<optimized out>".to_string()))
+                    }
+                    PlaceSource::Unavailable(reason) => return Err(reason),
+                    PlaceSource::Readable(s) => s,
+                };
+                let size = place.ty.size().ok_or_else(|| {
+                    format!("Variable '{text}' has no concrete DWARF size at this probe PC")
+                })?;
+                if let crate::plan::Source::Constant(bytes) = &source {
+                    return Ok(constant(render_value(&place.ty, bytes)));
+                }
+                let size = (size as u32).min(MAX_VALUE_BYTES);
+                let (offset, capacity) = self.layout.value(size);
+                captures.push(Capture {
+                    offset,
+                    capacity,
+                    kind: CaptureKind::Bytes { source, size },
+                });
+                Ok(ValueSlot {
+                    offset,
+                    capacity,
+                    kind: SlotKind::Typed(place.ty),
+                })
+            }
+        }
+    }
+
+    /// Captures a memory dump for `{:x.N}` / `{:s.N}` and friends.
+    fn capture_dump(
+        &mut self,
+        typed: Typed,
+        text: &str,
+        len: DumpLen,
+        as_text: bool,
+        captures: &mut Vec<Capture>,
+    ) -> Result<ValueSlot, String> {
+        let (address, elem_ty) = self.memory_source(typed, text)?;
+        let cap = self.options.mem_dump_cap;
+        let bytes = match &len {
+            DumpLen::Fixed(n) => (*n).min(cap),
+            DumpLen::Dynamic(_) => cap,
+        };
+        let (offset, capacity) = self.layout.value(bytes);
+        captures.push(Capture {
+            offset,
+            capacity,
+            kind: CaptureKind::Dump {
+                address,
+                len: match len {
+                    DumpLen::Fixed(_) => DumpLen::Fixed(bytes),
+                    dynamic => dynamic,
+                },
+                as_text,
+            },
+        });
+        Ok(ValueSlot {
+            offset,
+            capacity,
+            kind: SlotKind::Typed(elem_ty),
+        })
+    }
+
+    fn lookup_script(&self, name: &str) -> Option<Binding> {
+        self.scopes.iter().rev().find_map(|s| s.get(name)).cloned()
+    }
+
+    fn locals(&mut self) -> &[Variable] {
+        if self.locals.is_none() {
+            self.locals = Some(self.session.variables_at(self.site));
+        }
+        self.locals.as_deref().unwrap_or(&[])
+    }
+}

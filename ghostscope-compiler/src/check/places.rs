@@ -1,0 +1,227 @@
+//! Program values that live somewhere, and the ways to reach inside them:
+//! member access, indexing, dereference.
+
+use ghostscope_dwarf::{DebugSession, Location};
+use ghostscope_protocol::{AggregateKind, Bitfield, Member, TypeDesc};
+
+use crate::plan::{AddrOp, ArithOp, Scalar, Source};
+
+/// Whether and where a place can be read.
+#[derive(Debug, Clone)]
+pub(crate) enum PlaceSource {
+    /// Readable from this source.
+    Readable(Source),
+    /// The compiler dropped the value here.
+    OptimizedOut,
+    /// The value exists but uprobes cannot read it (reason in words).
+    Unavailable(String),
+}
+
+/// A typed program value and where it is.
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    pub(crate) source: PlaceSource,
+    pub(crate) ty: TypeDesc,
+    /// Module whose DWARF describes `ty`.
+    pub(crate) module: usize,
+    /// Set for bitfield members: where the field sits in the bytes at `source`.
+    pub(crate) bitfield: Option<Bitfield>,
+}
+
+impl Place {
+    /// A place for a DWARF variable of module `module`.
+    pub(crate) fn from_location(loc: Location, ty: TypeDesc, module: usize) -> Place {
+        Place {
+            source: source_of(loc, module),
+            ty,
+            module,
+            bitfield: None,
+        }
+    }
+
+    /// A place in memory at `address`.
+    pub(crate) fn at_address(address: Scalar, ty: TypeDesc, module: usize) -> Place {
+        Place {
+            source: PlaceSource::Readable(Source::Memory(vec![
+                AddrOp::Scalar(Box::new(address)),
+                AddrOp::NullCheck,
+            ])),
+            ty,
+            module,
+            bitfield: None,
+        }
+    }
+
+    /// Whether the value takes part in integer arithmetic.
+    pub(crate) fn is_integer_like(&self) -> bool {
+        self.ty.integer_layout().is_some()
+    }
+
+    /// The part of this place at byte `offset` with type `ty`.
+    pub(crate) fn sub_place(&self, offset: u64, ty: TypeDesc) -> Place {
+        let size = ty.size().unwrap_or(0);
+        let source = match &self.source {
+            PlaceSource::Readable(s) => match offset_source(s, offset, size) {
+                Ok(s) => PlaceSource::Readable(s),
+                Err(reason) => PlaceSource::Unavailable(reason),
+            },
+            other => other.clone(),
+        };
+        Place {
+            source,
+            ty,
+            module: self.module,
+            bitfield: None,
+        }
+    }
+
+    /// The address of the place, when it lives in memory.
+    pub(crate) fn address(&self) -> Option<Vec<AddrOp>> {
+        match &self.source {
+            PlaceSource::Readable(Source::Memory(ops)) => Some(ops.clone()),
+            _ => None,
+        }
+    }
+}
+
+fn source_of(loc: Location, module: usize) -> PlaceSource {
+    match loc {
+        Location::Memory(ops) => {
+            PlaceSource::Readable(Source::Memory(AddrOp::from_dwarf(&ops, module)))
+        }
+        Location::Register(r) => PlaceSource::Readable(Source::Register(r)),
+        Location::Value(ops) => {
+            PlaceSource::Readable(Source::Value(AddrOp::from_dwarf(&ops, module)))
+        }
+        Location::Implicit(bytes) => PlaceSource::Readable(Source::Constant(bytes)),
+        Location::Pieces(pieces) => {
+            let mut parts = Vec::new();
+            for p in pieces {
+                match source_of(p.location, module) {
+                    PlaceSource::Readable(s) => parts.push((p.size, s)),
+                    // An optimized-out piece reads as zeros rather than hiding the rest.
+                    PlaceSource::OptimizedOut => {
+                        parts.push((p.size, Source::Constant(vec![0; p.size as usize])))
+                    }
+                    unavailable => return unavailable,
+                }
+            }
+            PlaceSource::Readable(Source::Pieces(parts))
+        }
+        Location::OptimizedOut => PlaceSource::OptimizedOut,
+        Location::Unavailable(reason) => PlaceSource::Unavailable(reason),
+    }
+}
+
+/// The bytes `offset..offset+size` of a source.
+fn offset_source(s: &Source, offset: u64, size: u64) -> Result<Source, String> {
+    if offset == 0 {
+        return Ok(s.clone());
+    }
+    Ok(match s {
+        Source::Memory(ops) => {
+            let mut ops = ops.clone();
+            ops.push(AddrOp::Const(offset));
+            ops.push(AddrOp::Arith(ArithOp::Add));
+            Source::Memory(ops)
+        }
+        Source::Register(r) => Source::Value(vec![
+            AddrOp::Register(*r),
+            AddrOp::Const(offset * 8),
+            AddrOp::Arith(ArithOp::Shr),
+        ]),
+        Source::Value(ops) => {
+            let mut ops = ops.clone();
+            ops.push(AddrOp::Const(offset * 8));
+            ops.push(AddrOp::Arith(ArithOp::Shr));
+            Source::Value(ops)
+        }
+        Source::Constant(bytes) => {
+            let start = (offset as usize).min(bytes.len());
+            let end = (start + size as usize).min(bytes.len());
+            Source::Constant(bytes[start..end].to_vec())
+        }
+        Source::Pieces(parts) => {
+            let mut start = 0;
+            for (piece_size, piece) in parts {
+                if offset >= start && offset + size <= start + piece_size {
+                    return offset_source(piece, offset - start, size);
+                }
+                start += piece_size;
+            }
+            return Err("this part of the value is split across registers in a way ghostscope cannot read yet".to_string());
+        }
+    })
+}
+
+/// Finds `field` in an aggregate, looking into anonymous members.
+/// Returns the member and its offset from the aggregate's start.
+pub(crate) fn find_member<'t>(members: &'t [Member], field: &str) -> Option<(&'t Member, u64)> {
+    for m in members {
+        if m.name == field {
+            return Some((m, m.offset));
+        }
+        if m.name.is_empty() {
+            if let TypeDesc::Aggregate { members: inner, .. } = m.ty.strip() {
+                if let Some((found, off)) = find_member(inner, field) {
+                    return Some((found, m.offset + off));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The error for an unknown member.
+pub(crate) fn unknown_member(field: &str, ty: &TypeDesc) -> String {
+    let (kind, name, members) = match ty.strip() {
+        TypeDesc::Aggregate {
+            kind,
+            name,
+            members,
+            ..
+        } => (
+            match kind {
+                AggregateKind::Struct => "struct",
+                AggregateKind::Class => "class",
+                AggregateKind::Union => "union",
+            },
+            name.clone().unwrap_or_default(),
+            members.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+        ),
+        other => ("type", other.name(), Vec::new()),
+    };
+    format!(
+        "Unknown member '{field}' in {kind} '{name}' (known members: {})",
+        members.join(", ")
+    )
+}
+
+/// Resolves the pointee of a pointer type.
+pub(crate) fn pointee_type(
+    session: &DebugSession,
+    module: usize,
+    ptr: &TypeDesc,
+) -> Result<TypeDesc, String> {
+    match ptr.strip() {
+        TypeDesc::Pointer {
+            pointee: Some(r),
+            ..
+        } => {
+            let t = session.modules()[module].module.resolve_type(*r);
+            if let TypeDesc::Unknown { name, size: 0 } = &t {
+                return Err(format!(
+                    "Type error: '{name}' is only declared in the debug info; its layout is unknown"
+                ));
+            }
+            Ok(t)
+        }
+        TypeDesc::Pointer { pointee: None, .. } => Err(
+            "Type error: cannot dereference a 'void*'; cast it to a typed pointer first, for example cast(p, \"struct foo *\")".to_string(),
+        ),
+        other => Err(format!(
+            "Type error: cannot dereference a value of type '{}'",
+            other.name()
+        )),
+    }
+}

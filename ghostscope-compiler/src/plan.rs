@@ -1,0 +1,330 @@
+//! The checked program of one probe site: every name resolved, every type
+//! known, every output at a fixed event offset. The code generator lowers
+//! this to BPF without looking at DWARF or the script again.
+
+use ghostscope_dwarf::ReadOp;
+
+/// An integer type in C's LP64 model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntType {
+    /// Width in bytes: 1, 2, 4 or 8.
+    pub size: u8,
+    /// Signedness.
+    pub signed: bool,
+}
+
+impl IntType {
+    /// C `int`.
+    pub const INT: IntType = IntType {
+        size: 4,
+        signed: true,
+    };
+    /// C `long`, the type of script integers.
+    pub const LONG: IntType = IntType {
+        size: 8,
+        signed: true,
+    };
+    /// The type of an address.
+    pub const ADDRESS: IntType = IntType {
+        size: 8,
+        signed: false,
+    };
+}
+
+/// Arithmetic and bitwise operators on normalised 64-bit values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Rem,
+    /// `&`
+    And,
+    /// `|`
+    Or,
+    /// `^`
+    Xor,
+    /// `<<`
+    Shl,
+    /// `>>`
+    Shr,
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// One step of an address or value computation (DWARF ops plus what
+/// scripts add: module-aware addresses, null checks, computed indexes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AddrOp {
+    /// Push a constant.
+    Const(u64),
+    /// Push a module-relative address plus that module's load bias.
+    ModuleAddress {
+        /// Module index in the session.
+        module: usize,
+        /// Link-time virtual address.
+        vaddr: u64,
+    },
+    /// Push a register's 64-bit value (DWARF number).
+    Register(u16),
+    /// Pop an address, read `size` bytes there, push them (zero-extended).
+    Deref {
+        /// 1 to 8.
+        size: u8,
+    },
+    /// Fail with a null dereference if the top of the stack is 0.
+    NullCheck,
+    /// Pop b, pop a, push `a op b`.
+    Arith(ArithOp),
+    /// Pop b, pop a, push a >> b arithmetically.
+    Shra,
+    /// Pop a, push -a.
+    Neg,
+    /// Pop a, push !a.
+    Not,
+    /// Push a copy of the top.
+    Dup,
+    /// Push the value of a script computation.
+    Scalar(Box<Scalar>),
+}
+
+impl AddrOp {
+    /// Translates DWARF ops of module `module`.
+    pub fn from_dwarf(ops: &[ReadOp], module: usize) -> Vec<AddrOp> {
+        ops.iter()
+            .map(|op| match op {
+                ReadOp::Const(c) => AddrOp::Const(*c),
+                ReadOp::ModuleAddress(a) => AddrOp::ModuleAddress { module, vaddr: *a },
+                ReadOp::Register(r) => AddrOp::Register(*r),
+                ReadOp::Deref { size } => AddrOp::Deref { size: *size },
+                ReadOp::Add => AddrOp::Arith(ArithOp::Add),
+                ReadOp::Sub => AddrOp::Arith(ArithOp::Sub),
+                ReadOp::Mul => AddrOp::Arith(ArithOp::Mul),
+                ReadOp::And => AddrOp::Arith(ArithOp::And),
+                ReadOp::Or => AddrOp::Arith(ArithOp::Or),
+                ReadOp::Xor => AddrOp::Arith(ArithOp::Xor),
+                ReadOp::Shl => AddrOp::Arith(ArithOp::Shl),
+                ReadOp::Shr => AddrOp::Arith(ArithOp::Shr),
+                ReadOp::Shra => AddrOp::Shra,
+                ReadOp::Neg => AddrOp::Neg,
+                ReadOp::Not => AddrOp::Not,
+                ReadOp::Dup => AddrOp::Dup,
+            })
+            .collect()
+    }
+}
+
+/// Where the bytes of a program value come from at run time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// Target memory at the computed address.
+    Memory(Vec<AddrOp>),
+    /// The low bytes of a register.
+    Register(u16),
+    /// The low bytes of a computed value.
+    Value(Vec<AddrOp>),
+    /// Bytes known at compile time.
+    Constant(Vec<u8>),
+    /// Consecutive parts, each `size` bytes.
+    Pieces(Vec<(u64, Source)>),
+}
+
+/// An integer computation. Values are held as 64-bit integers normalised
+/// to their C type (sign- or zero-extended from its width).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    /// A constant.
+    Const(i64),
+    /// A special variable.
+    Special(Special),
+    /// An integer read from program state.
+    Load {
+        /// Where the bytes are.
+        source: Source,
+        /// Width in bytes (1 to 8).
+        size: u8,
+        /// Sign-extend.
+        signed: bool,
+    },
+    /// A bitfield read from the bytes at `source`.
+    Bitfield {
+        /// Storage bytes (starting at the member's byte offset).
+        source: Source,
+        /// Bytes to read (1 to 8).
+        storage: u8,
+        /// Bit offset of the field in the storage.
+        bit_offset: u8,
+        /// Width in bits.
+        bit_size: u8,
+        /// Sign-extend.
+        signed: bool,
+    },
+    /// The value bound by `let` number `id`.
+    LetRef(usize),
+    /// Truncate or extend to a type.
+    Convert(Box<Scalar>, IntType),
+    /// Arithmetic in a C type.
+    Arith(ArithOp, Box<Scalar>, Box<Scalar>, IntType),
+    /// Comparison; operands already converted to a common type.
+    Compare(CmpOp, Box<Scalar>, Box<Scalar>, bool),
+    /// Logical not (0 → 1, else 0).
+    Not(Box<Scalar>),
+    /// Bitwise not in a C type.
+    BitNot(Box<Scalar>, IntType),
+    /// Short-circuit `&&`.
+    And(Box<Scalar>, Box<Scalar>),
+    /// Short-circuit `||`.
+    Or(Box<Scalar>, Box<Scalar>),
+    /// The address the ops compute (a pointer value).
+    Address(Vec<AddrOp>),
+}
+
+/// Special variables read at the probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    /// Process id (tgid).
+    Pid,
+    /// Thread id.
+    Tid,
+    /// `bpf_ktime_get_ns()`.
+    Timestamp,
+    /// Instruction pointer.
+    Pc,
+    /// Stack pointer.
+    Sp,
+}
+
+/// A statement of the checked program.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanStmt {
+    /// Mark a statement as run (a literal `print`).
+    Mark {
+        /// Marker record offset.
+        marker: u32,
+    },
+    /// Mark a print as run and capture its values.
+    Print {
+        /// Marker record offset.
+        marker: u32,
+        /// Values to capture.
+        captures: Vec<Capture>,
+    },
+    /// `if` with soft-abort on read failures in the condition.
+    If(PlanIf),
+    /// Evaluate and bind a scalar for later `LetRef`s.
+    Let {
+        /// Binding number.
+        id: usize,
+        /// The value.
+        value: Scalar,
+    },
+}
+
+/// A checked `if`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanIf {
+    /// Marker record offset: status of the condition's evaluation.
+    pub marker: u32,
+    /// Condition.
+    pub cond: Scalar,
+    /// Then branch.
+    pub then: Vec<PlanStmt>,
+    /// Else branch.
+    pub otherwise: Option<PlanElse>,
+}
+
+/// The else part of a checked `if`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanElse {
+    /// `else if`: runs even when the previous condition failed to read.
+    If(Box<PlanIf>),
+    /// `else { }`: runs only when the condition read fine and was false.
+    Block(Vec<PlanStmt>),
+}
+
+/// One value written into the event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capture {
+    /// Record offset.
+    pub offset: u32,
+    /// Payload capacity.
+    pub capacity: u32,
+    /// What to write.
+    pub kind: CaptureKind,
+}
+
+/// How a captured value is produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CaptureKind {
+    /// The low `size` bytes of an integer computation.
+    Scalar {
+        /// The value.
+        value: Scalar,
+        /// Bytes to store.
+        size: u8,
+    },
+    /// `size` bytes of a program value.
+    Bytes {
+        /// Where they are.
+        source: Source,
+        /// How many.
+        size: u32,
+    },
+    /// Up to `len` bytes of memory at an address (`{:x.N}`, `{:s.N}`).
+    Dump {
+        /// The address.
+        address: Scalar,
+        /// How many bytes; clamped to the capacity at run time.
+        len: DumpLen,
+        /// Stop at the first NUL (`{:s.…}`).
+        as_text: bool,
+    },
+}
+
+/// Length of a memory dump.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DumpLen {
+    /// Known at compile time.
+    Fixed(u32),
+    /// Computed at run time.
+    Dynamic(Scalar),
+}
+
+/// The checked program of one probe site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    /// Trace id written into every event.
+    pub trace_id: u32,
+    /// Only events of this process are kept.
+    pub pid_filter: Option<u32>,
+    /// Load bias of every session module (None = not known: reads fail
+    /// with "offsets unavailable").
+    pub biases: Vec<Option<u64>>,
+    /// Total event size.
+    pub event_size: u32,
+    /// Markers to initialise to "not run".
+    pub markers: Vec<u32>,
+    /// Statements in order.
+    pub statements: Vec<PlanStmt>,
+}
