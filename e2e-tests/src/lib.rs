@@ -1,1 +1,448 @@
-//! e2e test support
+//! Support for ghostscope's end-to-end tests: compile C fixtures with gcc,
+//! start them, run the real `ghostscope` binary against them as root, and
+//! collect what it prints. Nothing here mocks the kernel, aya or LLVM.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
+
+/// Marker ghostscope prints once every probe is attached.
+pub const READY: &str = "GS_E2E_READY";
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The release `ghostscope` binary, built (or brought up to date) once per test run.
+pub fn ghostscope_bin() -> PathBuf {
+    static BUILD: Once = Once::new();
+    if let Ok(p) = std::env::var("GHOSTSCOPE_BIN") {
+        return PathBuf::from(p);
+    }
+    BUILD.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "-p",
+                "ghostscope",
+                "--bin",
+                "ghostscope",
+            ])
+            .current_dir(workspace())
+            .status()
+            .expect("cargo runs");
+        assert!(
+            status.success(),
+            "building the release ghostscope binary failed"
+        );
+    });
+    target_dir().join("release/ghostscope")
+}
+
+/// Cargo's target directory.
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace().join("target"))
+}
+
+/// Compiles `fixtures/<name>.c` with `compiler` and `flags`; cached per flag set.
+pub fn build_fixture(name: &str, compiler: &str, flags: &[&str]) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(format!("{name}.c"));
+    let tag: String = flags
+        .iter()
+        .map(|f| f.trim_start_matches('-').replace(['=', '/'], "_"))
+        .collect::<Vec<_>>()
+        .join("_");
+    let dir = target_dir().join("e2e-fixtures");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{name}_{compiler}_{tag}"));
+    let fresh = match (std::fs::metadata(&out), std::fs::metadata(&src)) {
+        (Ok(o), Ok(s)) => o.modified().unwrap() >= s.modified().unwrap(),
+        _ => false,
+    };
+    if !fresh {
+        let status = Command::new(compiler)
+            .args(flags)
+            .arg("-o")
+            .arg(&out)
+            .arg(&src)
+            .status()
+            .unwrap_or_else(|e| panic!("{compiler} could not run: {e}"));
+        assert!(status.success(), "{compiler} {flags:?} {name}.c failed");
+    }
+    out
+}
+
+/// A running fixture process, killed when dropped.
+pub struct Fixture {
+    child: Child,
+    /// The executable.
+    pub path: PathBuf,
+}
+
+impl Fixture {
+    /// Starts a built fixture.
+    pub fn start(path: &Path) -> Fixture {
+        let child = Command::new(path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("fixture starts");
+        // Let the dynamic loader map everything before ghostscope reads /proc/PID/maps.
+        std::thread::sleep(Duration::from_millis(100));
+        Fixture {
+            child,
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running (it must survive tracing).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Kills the process and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// What one ghostscope run printed.
+#[derive(Debug)]
+pub struct Run {
+    /// stdout lines.
+    pub stdout: Vec<String>,
+    /// stderr text.
+    pub stderr: String,
+    /// Exit status.
+    pub status: ExitStatus,
+}
+
+impl Run {
+    /// The exit code (panics if killed by a signal).
+    pub fn code(&self) -> i32 {
+        self.status.code().expect("ghostscope exited normally")
+    }
+
+    /// stdout as one string.
+    pub fn out(&self) -> String {
+        self.stdout.join("\n")
+    }
+
+    /// Lines of stdout without the ready marker.
+    pub fn events(&self) -> Vec<&str> {
+        self.stdout
+            .iter()
+            .map(String::as_str)
+            .filter(|l| *l != READY)
+            .collect()
+    }
+}
+
+/// Runs ghostscope to completion (for commands that exit by themselves).
+pub fn ghostscope(args: &[&str]) -> Run {
+    let out = Command::new(ghostscope_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ghostscope runs");
+    Run {
+        stdout: String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        status: out.status,
+    }
+}
+
+/// A ghostscope that is tracing; stopped with a signal.
+pub struct Tracer {
+    child: Child,
+    lines: Receiver<String>,
+    stdout: Vec<String>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Tracer {
+    /// Starts ghostscope with `args` plus the ready marker and waits for the
+    /// marker. Panics with ghostscope's stderr if it exits first.
+    pub fn start(args: &[&str]) -> Tracer {
+        let mut child = Command::new(ghostscope_bin())
+            .args(args)
+            .args(["--emit-ready-marker", READY])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ghostscope starts");
+        let (tx, rx) = channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        let mut t = Tracer {
+            child,
+            lines: rx,
+            stdout: Vec::new(),
+            stderr,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match t
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(l) if l == READY => {
+                    t.stdout.push(l);
+                    return t;
+                }
+                Ok(l) => t.stdout.push(l),
+                Err(_) => {
+                    let run = t.stop();
+                    panic!(
+                        "ghostscope never became ready (exit {:?})\nstdout:\n{}\nstderr:\n{}",
+                        run.status,
+                        run.out(),
+                        run.stderr
+                    );
+                }
+            }
+        }
+    }
+
+    /// Collects stdout until `count` lines matching `pred` arrived or `timeout` passed.
+    pub fn wait_for(
+        &mut self,
+        count: usize,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> usize {
+        let deadline = Instant::now() + timeout;
+        let mut seen = self.stdout.iter().filter(|l| pred(l)).count();
+        while seen < count {
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(l) => {
+                    if pred(&l) {
+                        seen += 1;
+                    }
+                    self.stdout.push(l);
+                }
+                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        seen
+    }
+
+    /// The ghostscope process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal and collects everything until exit.
+    pub fn signal(self, sig: i32) -> Run {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+        self.finish()
+    }
+
+    /// Stops with SIGINT.
+    pub fn stop(self) -> Run {
+        self.signal(libc::SIGINT)
+    }
+
+    fn finish(mut self) -> Run {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                break self.child.wait().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(500)) {
+            self.stdout.push(l);
+        }
+        Run {
+            stdout: self.stdout,
+            stderr: self.stderr.join().unwrap_or_default(),
+            status,
+        }
+    }
+}
+
+/// Runs ghostscope until it exits by itself (`--max-events`), with a safety timeout.
+pub fn trace_events(pid: u32, script: &str, events: u64, extra: &[&str]) -> Run {
+    let pid = pid.to_string();
+    let max = events.to_string();
+    let mut args = vec![
+        "-p",
+        &pid,
+        "-s",
+        script,
+        "--max-events",
+        &max,
+        "--script-timestamp",
+        "none",
+    ];
+    args.extend_from_slice(extra);
+    let mut t = Tracer::start(&args);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = t.child.try_wait() {
+            let mut run = t.finish_with(status);
+            run.stdout.retain(|l| l != READY);
+            return run;
+        }
+        while let Ok(l) = t.lines.recv_timeout(Duration::from_millis(20)) {
+            t.stdout.push(l);
+        }
+    }
+    let run = t.stop();
+    panic!(
+        "ghostscope did not stop after {events} events\nstdout:\n{}\nstderr:\n{}",
+        run.out(),
+        run.stderr
+    );
+}
+
+impl Tracer {
+    fn finish_with(mut self, status: ExitStatus) -> Run {
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(300)) {
+            self.stdout.push(l);
+        }
+        Run {
+            stdout: self.stdout,
+            stderr: self.stderr.join().unwrap_or_default(),
+            status,
+        }
+    }
+}
+
+/// The runtime address of `symbol` in a running fixture (from `nm` and /proc/PID/maps).
+pub fn runtime_address(pid: u32, exe: &Path, symbol: &str) -> u64 {
+    let nm = Command::new("nm").arg(exe).output().expect("nm runs");
+    let text = String::from_utf8_lossy(&nm.stdout);
+    let vaddr = text
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            let addr = f.next()?;
+            let _kind = f.next()?;
+            (f.next()? == symbol)
+                .then(|| u64::from_str_radix(addr, 16).ok())
+                .flatten()
+        })
+        .unwrap_or_else(|| panic!("{symbol} not in nm output"));
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let exe = std::fs::canonicalize(exe).unwrap();
+    let first = maps
+        .lines()
+        .find(|l| l.ends_with(&*exe.to_string_lossy()))
+        .expect("fixture mapped");
+    let start = u64::from_str_radix(first.split('-').next().unwrap(), 16).unwrap();
+    let pie = is_pie(&exe);
+    if pie {
+        start + vaddr
+    } else {
+        vaddr
+    }
+}
+
+fn is_pie(exe: &Path) -> bool {
+    let bytes = std::fs::read(exe).unwrap();
+    // e_type at offset 16: 3 = ET_DYN.
+    u16::from_le_bytes([bytes[16], bytes[17]]) == 3
+}
+
+/// One byte of a process's memory, read through /proc/PID/mem. A uprobe
+/// shows as 0xcc (int3) at the probed instruction while it is attached.
+pub fn read_process_byte(pid: u32, addr: u64) -> u8 {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap();
+    let mut b = [0u8; 1];
+    f.read_exact_at(&mut b, addr).unwrap();
+    b[0]
+}
+
+/// Runs `f` as the unprivileged user `nobody` (for the privilege test).
+pub fn run_as_nobody(args: &[&str]) -> Run {
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(ghostscope_bin())
+        .args(args)
+        .output()
+        .expect("setpriv runs");
+    Run {
+        stdout: String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        status: out.status,
+    }
+}
+
+/// Groups event lines by their header (pretty output): header → payload lines.
+pub fn events_by_header(lines: &[String]) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for l in lines {
+        if let Some(payload) = l.strip_prefix("  ") {
+            if let Some(last) = out.last_mut() {
+                last.1.push(payload.to_string());
+            }
+        } else if l.starts_with("TraceID:") || l.starts_with('[') {
+            out.push((l.clone(), Vec::new()));
+        }
+    }
+    out
+}

@@ -282,42 +282,6 @@ impl Expr {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expression_text_is_normalised() {
-        let e = Expr::Binary(
-            BinOp::Eq,
-            Box::new(Expr::Member(
-                Box::new(Expr::Name("a".into())),
-                "status".into(),
-            )),
-            Box::new(Expr::Int(0)),
-        );
-        assert_eq!(e.text(), "(a.status==0)");
-        let neg = Expr::Binary(
-            BinOp::Sub,
-            Box::new(Expr::Int(0)),
-            Box::new(Expr::Name("x".into())),
-        );
-        assert_eq!(neg.text(), "(0-x)");
-        let call = Expr::Call(
-            "memcmp".into(),
-            vec![
-                Expr::Name("hdr".into()),
-                Expr::Call("hex".into(), vec![Expr::Str("4745".into())]),
-                Expr::Int(2),
-            ],
-        );
-        assert_eq!(call.text(), "memcmp(hdr, hex(\"4745\"), 2)");
-        let long = Expr::Name("x".repeat(120));
-        assert_eq!(long.text().len(), 96);
-        assert!(long.text().ends_with("..."));
-    }
-}
-
 /// Program names a trace body refers to, in order of first use, without
 /// the names the body binds with `let` (for `--dry-run-details`).
 pub fn referenced_names(body: &[Stmt]) -> Vec<String> {
@@ -369,4 +333,40 @@ pub fn referenced_names(body: &[Stmt]) -> Vec<String> {
     stmts(body, &mut out, &mut bound);
     out.retain(|n| !bound.contains(n));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expression_text_is_normalised() {
+        let e = Expr::Binary(
+            BinOp::Eq,
+            Box::new(Expr::Member(
+                Box::new(Expr::Name("a".into())),
+                "status".into(),
+            )),
+            Box::new(Expr::Int(0)),
+        );
+        assert_eq!(e.text(), "(a.status==0)");
+        let neg = Expr::Binary(
+            BinOp::Sub,
+            Box::new(Expr::Int(0)),
+            Box::new(Expr::Name("x".into())),
+        );
+        assert_eq!(neg.text(), "(0-x)");
+        let call = Expr::Call(
+            "memcmp".into(),
+            vec![
+                Expr::Name("hdr".into()),
+                Expr::Call("hex".into(), vec![Expr::Str("4745".into())]),
+                Expr::Int(2),
+            ],
+        );
+        assert_eq!(call.text(), "memcmp(hdr, hex(\"4745\"), 2)");
+        let long = Expr::Name("x".repeat(120));
+        assert_eq!(long.text().len(), 96);
+        assert!(long.text().ends_with("..."));
+    }
 }

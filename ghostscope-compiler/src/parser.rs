@@ -398,7 +398,9 @@ fn describe_expected(rules: &[Rule]) -> String {
             | Rule::op_relational
             | Rule::op_shift
             | Rule::op_additive
-            | Rule::op_term => "an operator",
+            | Rule::op_term
+            | Rule::member
+            | Rule::index => "an operator",
             Rule::print_stmt
             | Rule::if_stmt
             | Rule::let_stmt
@@ -419,6 +421,9 @@ fn describe_expected(rules: &[Rule]) -> String {
         if !unique.contains(&n) {
             unique.push(n);
         }
+    }
+    if unique.len() > 1 {
+        unique.retain(|n| *n != "a valid token");
     }
     match unique.len() {
         0 => "a valid token".to_string(),

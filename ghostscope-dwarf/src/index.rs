@@ -114,11 +114,7 @@ fn scan_unit(
     let mut cursor = unit.entries();
     // Depth of the innermost enclosing subprogram, if any.
     let mut function_depth: Option<isize> = None;
-    loop {
-        let entry = match cursor.next_dfs() {
-            Ok(Some(e)) => e,
-            _ => break,
-        };
+    while let Ok(Some(entry)) = cursor.next_dfs() {
         let depth = entry.depth();
         if function_depth.is_some_and(|d| depth <= d) {
             function_depth = None;
@@ -179,11 +175,11 @@ fn scan_unit(
             | gimli::DW_TAG_class_type
             | gimli::DW_TAG_union_type
             | gimli::DW_TAG_enumeration_type
-            | gimli::DW_TAG_typedef) => {
-                if !DwarfData::flag(entry, gimli::DW_AT_declaration) {
-                    if let Some(name) = data.string(u, entry, gimli::DW_AT_name) {
-                        index.types.entry(name).or_default().push((tag, die));
-                    }
+            | gimli::DW_TAG_typedef)
+                if !DwarfData::flag(entry, gimli::DW_AT_declaration) =>
+            {
+                if let Some(name) = data.string(u, entry, gimli::DW_AT_name) {
+                    index.types.entry(name).or_default().push((tag, die));
                 }
             }
             _ => {}

@@ -83,7 +83,7 @@ pub(crate) fn visible_variables(
         apply_entry_abi(module, data, function_die, &mut vars, cfa.as_deref());
     }
     // Innermost scope first; declaration order within a scope.
-    vars.sort_by(|a, b| b.scope_depth.cmp(&a.scope_depth));
+    vars.sort_by_key(|v| std::cmp::Reverse(v.scope_depth));
     vars
 }
 

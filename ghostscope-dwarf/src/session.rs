@@ -185,10 +185,7 @@ impl DebugSession {
                 .collect()
         });
         let modules: Vec<LoadedModule> = opened.into_iter().flatten().collect();
-        let target = match target {
-            Some(t) => Some(find_target_module(&modules, t)),
-            None => None,
-        };
+        let target = target.map(|t| find_target_module(&modules, t));
         Ok(DebugSession {
             modules,
             pid: Some(pid),

@@ -1,0 +1,132 @@
+//! Script features: several trace blocks, let, if/else, arithmetic,
+//! special variables, format specifiers, script files and output modes.
+
+use e2e_tests::{build_fixture, events_by_header, trace_events, Fixture};
+
+fn fixture() -> Fixture {
+    Fixture::start(&build_fixture("orders", "gcc", &["-g", "-O0"]))
+}
+
+#[test]
+fn let_if_else_and_arithmetic_follow_c_rules() {
+    let f = fixture();
+    let script = r#"trace update_order {
+        print qty;
+        let q = qty * 2;
+        if q > 4 {
+            print "big {}", q;
+        } else if q == 0 {
+            print "zero";
+        } else {
+            print "small {}", q;
+        }
+        print (qty - 10) / 3;
+        print tag % 7;
+        print small + 1;
+    }"#;
+    let run = trace_events(f.pid(), script, 10, &["--script-output", "plain"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    let lines = run.events();
+    assert_eq!(lines.len(), 50, "{}", run.out());
+    for ev in lines.chunks(5) {
+        let qty: i64 = ev[0].strip_prefix("qty = ").unwrap().parse().unwrap();
+        let expected = match qty * 2 {
+            0 => "zero".to_string(),
+            q if q > 4 => format!("big {q}"),
+            q => format!("small {q}"),
+        };
+        assert_eq!(ev[1], expected);
+        // C division truncates toward zero: (0-10)/3 = -3, (4-10)/3 = -2.
+        assert_eq!(ev[2], format!("((qty-10)/3) = {}", (qty - 10) / 3));
+        assert_eq!(ev[3], "(tag%7) = 1");
+        // uint16_t promotes to int before the addition.
+        assert_eq!(ev[4], "(small+1) = 65001");
+    }
+}
+
+#[test]
+fn several_trace_blocks_get_their_own_trace_ids() {
+    let f = fixture();
+    let script = "trace update_order { print \"u {}\", qty; } trace ship { print \"s {}\", code; }";
+    let run = trace_events(f.pid(), script, 6, &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    let events = events_by_header(&run.stdout);
+    assert!(events
+        .iter()
+        .any(|(h, l)| h.starts_with("TraceID:0 ") && l[0].starts_with("u ")));
+    assert!(events
+        .iter()
+        .any(|(h, l)| h.starts_with("TraceID:1 ") && l == &["s uint8_t(250)"]));
+}
+
+#[test]
+fn special_variables_and_format_specifiers() {
+    let f = fixture();
+    let script = r#"trace update_order {
+        print "pid={} tid={}", $pid, $tid;
+        print "{:x}|{:X}|{:p}", qty, small, o;
+        print "{:x.4}", o.customer.name;
+        print "{{literal}} {}", $timestamp > 0;
+    }"#;
+    let run = trace_events(f.pid(), script, 2, &["--script-output", "plain"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    let lines = run.events();
+    assert_eq!(lines.len(), 8, "{}", run.out());
+    for ev in lines.chunks(4) {
+        assert_eq!(ev[0], format!("pid={} tid={}", f.pid(), f.pid()));
+        let (qty_hex, rest) = ev[1].split_once('|').unwrap();
+        assert!(
+            qty_hex.len() == 11 && qty_hex.ends_with(" 00 00 00"),
+            "{qty_hex}"
+        );
+        let (small_hex, ptr) = rest.split_once('|').unwrap();
+        assert_eq!(small_hex, "E8 FD");
+        assert!(ptr.starts_with("0x7ff"), "{ptr}");
+        assert_eq!(ev[2], "41 6c 69 63");
+        assert_eq!(ev[3], "{literal} true");
+    }
+}
+
+#[test]
+fn script_file_and_timestamps() {
+    let f = fixture();
+    let path = std::env::temp_dir().join(format!("gs_e2e_{}.gs", std::process::id()));
+    std::fs::write(
+        &path,
+        "// a comment\ntrace update_order {\n  print qty;\n}\n",
+    )
+    .unwrap();
+    let pid = f.pid().to_string();
+    let mut t = e2e_tests::Tracer::start(&[
+        "-p",
+        &pid,
+        "--script-file",
+        path.to_str().unwrap(),
+        "--script-timestamp",
+        "boot",
+    ]);
+    t.wait_for(2, std::time::Duration::from_secs(10), |l| {
+        l.starts_with("[boot+")
+    });
+    let run = t.stop();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    let events = events_by_header(&run.stdout);
+    assert!(events.len() >= 2, "{}", run.out());
+    let (header, lines) = &events[0];
+    assert!(
+        header.starts_with("[boot+") && header.contains("s] TraceID:0 PID:"),
+        "{header}"
+    );
+    assert!(lines[0].starts_with("qty = "));
+    // Default local timestamps: [YYYY-MM-DD HH:MM:SS.mmm]
+    let run = trace_events(
+        f.pid(),
+        "trace update_order { print qty; }",
+        1,
+        &["--script-timestamp", "local"],
+    );
+    let header = &run.stdout[0];
+    assert_eq!(&header[0..1], "[", "{header}");
+    assert_eq!(&header[24..26], "] ", "{header}");
+}
