@@ -130,3 +130,20 @@ fn script_file_and_timestamps() {
     assert_eq!(&header[0..1], "[", "{header}");
     assert_eq!(&header[24..26], "] ", "{header}");
 }
+
+#[test]
+fn string_dumps_show_exactly_n_characters() {
+    let f = fixture();
+    let script = r#"trace update_order {
+        print "[{:s.6}]", g_banner;
+        print "[{:s.64}]", g_banner;
+        print "[{:x.3}]", g_banner;
+        print "[{:s.0}]", g_banner;
+    }"#;
+    let run = trace_events(f.pid(), script, 1, &["--script-output", "plain"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    assert_eq!(
+        run.events(),
+        ["[orders]", "[orders v1]", "[6f 72 64]", "[]"]
+    );
+}

@@ -456,7 +456,8 @@ impl Checker<'_> {
             DumpLen::Fixed(n) => (*n).min(cap),
             DumpLen::Dynamic(_) => cap,
         };
-        let (offset, capacity) = self.layout.value(bytes);
+        // Text reads also store the terminating NUL, so N characters fit.
+        let (offset, capacity) = self.layout.value(bytes + as_text as u32);
         captures.push(Capture {
             offset,
             capacity,

@@ -69,7 +69,9 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                     DumpLen::Fixed(n) => (self.c64(*n as u64), self.no_fail()),
                     DumpLen::Dynamic(s) => {
                         let e = self.eval(s);
-                        // Clamp to [0, capacity] so the verifier sees a bounded size.
+                        // Clamp to [0, room] so the verifier sees a bounded size;
+                        // text reads keep one byte for the NUL.
+                        let room = self.c64((c.capacity - *as_text as u32) as u64);
                         let negative = self
                             .b
                             .build_int_compare(IntPredicate::SLT, e.value, self.c64(0), "neg")
@@ -77,17 +79,9 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                         let nonneg = self.select(negative, self.c64(0), e.value);
                         let too_big = self
                             .b
-                            .build_int_compare(
-                                IntPredicate::UGT,
-                                nonneg,
-                                self.c64(c.capacity as u64),
-                                "big",
-                            )
+                            .build_int_compare(IntPredicate::UGT, nonneg, room, "big")
                             .expect("icmp");
-                        (
-                            self.select(too_big, self.c64(c.capacity as u64), nonneg),
-                            e.fail,
-                        )
+                        (self.select(too_big, room, nonneg), e.fail)
                     }
                 };
                 let prior = self.chain(addr.fail, len_fail);
@@ -112,14 +106,19 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         (len, self.read_failure(ret, addr, len))
     }
 
-    /// `bpf_probe_read_user_str`: stops at the NUL; the length read includes it.
+    /// `bpf_probe_read_user_str` of up to `len` characters: the helper counts
+    /// the NUL in its size, so it gets `len + 1`. Returns the bytes stored.
     fn read_text(
         &self,
         dst: PointerValue<'ctx>,
         len: IntValue<'ctx>,
         addr: IntValue<'ctx>,
     ) -> (IntValue<'ctx>, Fail<'ctx>) {
-        let ret = self.probe_read_str(dst, len, addr);
+        let with_nul = self
+            .b
+            .build_int_add(len, self.c64(1), "with_nul")
+            .expect("add");
+        let ret = self.probe_read_str(dst, with_nul, addr);
         let got = self
             .b
             .build_int_compare(IntPredicate::SGT, ret, self.c64(0), "got")

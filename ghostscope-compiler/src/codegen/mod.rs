@@ -207,6 +207,17 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                 .map_err(|e| e.to_string())?;
             self.b.position_at_end(ours);
         }
+        if self.program.markers.is_empty() {
+            // Nothing can ever be printed: do not touch the ring buffer.
+            self.b
+                .build_unconditional_branch(ret0)
+                .map_err(|e| e.to_string())?;
+            self.b.position_at_end(ret0);
+            self.b
+                .build_return(Some(&self.i32_t.const_zero()))
+                .map_err(|e| e.to_string())?;
+            return Ok(());
+        }
         self.timestamp = self.call_i64(id::KTIME_GET_NS, &[]);
         let events = self.map_ptr(self.maps.events);
         let size = self.program.event_size as u64;
