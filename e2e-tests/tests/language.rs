@@ -147,3 +147,31 @@ fn string_dumps_show_exactly_n_characters() {
         ["[orders]", "[orders v1]", "[6f 72 64]", "[]"]
     );
 }
+
+#[test]
+fn short_circuit_never_reads_the_right_side_and_failures_abort_softly() {
+    let f = fixture();
+    let script = r#"trace ship {
+        print c.id;
+        if c.referrer != 0 && c.referrer.id == 7 { print "referred by vip"; }
+        if c.referrer.id == 7 || c.id == 7 { print "vip involved"; } else { print "no vip"; }
+    }"#;
+    let run = trace_events(f.pid(), script, 6, &["--script-output", "plain"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    let out = run.out();
+    // Alice (42) is referred by Vera: both conditions hold, nothing fails.
+    assert!(
+        out.contains("c.id = 42\nreferred by vip\nvip involved"),
+        "{out}"
+    );
+    // Vera (7) has no referrer: the && stops before the NULL; the || reads
+    // through it, fails, and runs neither branch.
+    assert!(
+        out.contains("c.id = 7\nExprError: ((c.referrer.id==7)||(c.id==7)) (null deref at NULL)\n")
+            || out.ends_with(
+                "c.id = 7\nExprError: ((c.referrer.id==7)||(c.id==7)) (null deref at NULL)"
+            ),
+        "{out}"
+    );
+    assert!(!out.contains("no vip"), "{out}");
+}

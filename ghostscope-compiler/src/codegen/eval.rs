@@ -520,6 +520,13 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             a_true
         };
         let skip = self.b.build_or(decides, a_failed, "skip").expect("or");
+        // Left side decided: && → false, || → true; a failed left side is
+        // false. Computed here because the join block must start with PHIs.
+        let left_value = if is_and {
+            self.c64(0)
+        } else {
+            self.select(a_failed, self.c64(0), self.c64(1))
+        };
         self.b
             .build_conditional_branch(skip, done, rhs)
             .expect("br");
@@ -535,12 +542,6 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         self.b.build_unconditional_branch(done).expect("br");
 
         self.b.position_at_end(done);
-        // Left side decided: && → false, || → true; a failed left side is false.
-        let left_value = if is_and {
-            self.c64(0)
-        } else {
-            self.select(a_failed, self.c64(0), self.c64(1))
-        };
         let phi = |name: &str, left: IntValue<'ctx>, right: IntValue<'ctx>| {
             let p = self.b.build_phi(self.i64_t, name).expect("phi");
             p.add_incoming(&[(&left, start), (&right, rhs_end)]);

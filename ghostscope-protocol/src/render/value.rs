@@ -28,16 +28,20 @@ fn write_value(out: &mut String, ty: &TypeDesc, bytes: &[u8], depth: usize) {
             TypeDesc::Aggregate { kind, members, .. } => {
                 write_aggregate(out, *kind, name, members, bytes, depth)
             }
+            // An enum class, or an enum whose only name is this typedef
+            // (`typedef enum { … } level_t;`), renders as that enum.
             TypeDesc::Enum {
-                scoped: true,
+                name: enum_name,
+                size,
+                signed,
+                scoped,
                 variants,
-                ..
-            } => {
+            } if *scoped || enum_name.is_none() => {
                 let enum_ty = TypeDesc::Enum {
                     name: Some(name.clone()),
-                    size: target.size().unwrap_or(4) as u32,
-                    signed: target.integer_layout().is_some_and(|(_, s)| s),
-                    scoped: true,
+                    size: *size,
+                    signed: *signed,
+                    scoped: *scoped,
                     variants: variants.clone(),
                 };
                 write_value(out, &enum_ty, bytes, depth)
@@ -460,6 +464,23 @@ mod tests {
         assert_eq!(
             render_value(&status_enum(true), &1i32.to_le_bytes()),
             "Status::ACTIVE"
+        );
+        let TypeDesc::Enum { variants, .. } = status_enum(false) else {
+            unreachable!()
+        };
+        let anonymous = TypeDesc::Typedef {
+            name: "level_t".into(),
+            target: Box::new(TypeDesc::Enum {
+                name: None,
+                size: 4,
+                signed: true,
+                scoped: false,
+                variants,
+            }),
+        };
+        assert_eq!(
+            render_value(&anonymous, &(-3i32).to_le_bytes()),
+            "level_t::NEG(-3)"
         );
     }
 
