@@ -149,3 +149,34 @@ fn integer_widths_stack_arguments_and_null_pointers() {
         assert!(saw_vip && saw_alice, "both customers were seen");
     }
 }
+
+#[test]
+fn optimized_out_values_are_shown_not_guessed() {
+    let exe = build_fixture("orders", "gcc", CONFIGS[2]);
+    let f = Fixture::start(&exe);
+    let run = trace_events(
+        f.pid(),
+        "trace audit { print code >= 0; print pid; print \"pid={}\", pid; }",
+        1,
+        &["--script-output", "plain"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    assert_eq!(
+        run.events(),
+        [
+            "(code>=0) = true",
+            "pid = <optimized out>",
+            "pid=<optimized out>"
+        ]
+    );
+    // Computing with it is a compile error that names it.
+    let pid = f.pid().to_string();
+    let run = e2e_tests::ghostscope(&["-p", &pid, "-s", "trace audit { print pid + 1; }"]);
+    assert_eq!(run.code(), 1);
+    assert!(
+        run.stderr
+            .contains("'pid' is optimized out at the selected probe PC"),
+        "{}",
+        run.stderr
+    );
+}
