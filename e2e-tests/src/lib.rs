@@ -58,19 +58,37 @@ fn target_dir() -> PathBuf {
 
 /// Compiles `fixtures/<name>.c` with `compiler` and `flags`; cached per flag set.
 pub fn build_fixture(name: &str, compiler: &str, flags: &[&str]) -> PathBuf {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(format!("{name}.c"));
     let tag: String = flags
         .iter()
         .map(|f| f.trim_start_matches('-').replace(['=', '/'], "_"))
         .collect::<Vec<_>>()
         .join("_");
+    build_fixture_with(
+        name,
+        compiler,
+        flags,
+        &[],
+        &format!("{name}_{compiler}_{tag}"),
+    )
+}
+
+/// Compiles `fixtures/<name>.c` into `<target>/e2e-fixtures/<output>`, with
+/// `link_args` after the source file.
+fn build_fixture_with(
+    name: &str,
+    compiler: &str,
+    flags: &[&str],
+    link_args: &[&str],
+    output: &str,
+) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(format!("{name}.c"));
     let dir = target_dir().join("e2e-fixtures");
     std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(format!("{name}_{compiler}_{tag}"));
+    let out = dir.join(output);
     let fresh = match (std::fs::metadata(&out), std::fs::metadata(&src)) {
         (Ok(o), Ok(s)) => o.modified().unwrap() >= s.modified().unwrap(),
         _ => false,
@@ -81,11 +99,35 @@ pub fn build_fixture(name: &str, compiler: &str, flags: &[&str]) -> PathBuf {
             .arg("-o")
             .arg(&out)
             .arg(&src)
+            .args(link_args)
             .status()
             .unwrap_or_else(|e| panic!("{compiler} could not run: {e}"));
         assert!(status.success(), "{compiler} {flags:?} {name}.c failed");
     }
     out
+}
+
+/// Builds `libcodec.so` and `codec_app` (which links it, with an rpath to
+/// its directory); returns the app.
+pub fn build_codec_app(flags: &[&str]) -> PathBuf {
+    let lib = build_fixture_with(
+        "libcodec",
+        "gcc",
+        flags,
+        &["-shared", "-fPIC"],
+        "libcodec.so",
+    );
+    let dir = lib.parent().unwrap().to_path_buf();
+    let rpath = format!("-Wl,-rpath,{}", dir.display());
+    let link_dir = format!("-L{}", dir.display());
+    let tag = flags.join("");
+    build_fixture_with(
+        "codec_app",
+        "gcc",
+        flags,
+        &[&link_dir, &rpath, "-lpthread", "-l:libcodec.so"],
+        &format!("codec_app{tag}"),
+    )
 }
 
 /// A running fixture process, killed when dropped.

@@ -175,3 +175,37 @@ fn short_circuit_never_reads_the_right_side_and_failures_abort_softly() {
     );
     assert!(!out.contains("no vip"), "{out}");
 }
+
+#[test]
+fn source_line_and_address_probes() {
+    let exe = build_fixture("orders", "gcc", &["-g", "-O0"]);
+    let f = Fixture::start(&exe);
+    let source = include_str!("../fixtures/orders.c");
+    let line = source
+        .lines()
+        .position(|l| l.contains("g_total += qty;"))
+        .unwrap()
+        + 1;
+    let script = format!("trace orders.c:{line} {{ print qty; print o.id; print tag; }}");
+    let run = trace_events(f.pid(), &script, 2, &["--script-output", "plain"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    for ev in run.events().chunks(3) {
+        assert!(ev[0].starts_with("qty = "), "{ev:?}");
+        assert_eq!(&ev[1..], ["o.id = 1000", "tag = 120"]);
+    }
+    // An address probe on a function's first instruction sees its arguments
+    // where the caller put them, as a function probe does.
+    let nm = std::process::Command::new("nm").arg(&exe).output().unwrap();
+    let ship = String::from_utf8_lossy(&nm.stdout)
+        .lines()
+        .find(|l| l.ends_with(" T ship"))
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .unwrap();
+    let script = format!("trace 0x{ship} {{ print code; print delta; }}");
+    let run = trace_events(f.pid(), &script, 1, &["--script-output", "plain"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    assert_eq!(
+        run.events(),
+        ["code = uint8_t(250)", "delta = int16_t(-300)"]
+    );
+}

@@ -247,6 +247,14 @@ impl Module {
         None
     }
 
+    /// The first instruction of a concrete function.
+    pub fn function_entry_pc(&self, function_die: u64) -> Option<u64> {
+        let data = self.dwarf.as_ref()?;
+        let (u, entry) = data.entry(function_die)?;
+        data.address(u, &entry, gimli::DW_AT_entry_pc)
+            .or_else(|| data.ranges(u, &entry).first().map(|r| r.start))
+    }
+
     /// Variables visible at `pc` inside the concrete function `function_die`.
     pub fn variables_at(
         &self,

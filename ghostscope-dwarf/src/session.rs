@@ -425,11 +425,13 @@ impl DebugSession {
         let Some(die) = site.function_die else {
             return Vec::new();
         };
-        self.modules[site.module].module.variables_at(
-            die,
-            site.pc,
-            site.kind == SiteKind::FunctionEntry,
-        )
+        let module = &self.modules[site.module].module;
+        // A line or address probe can also land on a function's first
+        // instruction; the arguments are then still where the caller put them.
+        let at_entry = site.kind == SiteKind::FunctionEntry
+            || (site.kind != SiteKind::InlinedEntry
+                && module.function_entry_pc(die) == Some(site.pc));
+        module.variables_at(die, site.pc, at_entry)
     }
 
     /// A global named `name`: the site's module first, then the others. A
