@@ -244,6 +244,9 @@ def main():
                     help="seconds to wait for the ready marker (default 120)")
     ap.add_argument("--keep-output", action="store_true",
                     help="keep ghostscope's event output files in bench/out/")
+    ap.add_argument("--cflags", default="-O2 -g",
+                    help="compiler flags for the bench program (default '-O2 -g'); with -O0 the "
+                         "probed first instruction is `push %%rbp`, which the kernel emulates")
     ap.add_argument("--pin", action="store_true",
                     help="pin the bench program to CPU 0 and ghostscope to the other CPUs")
     args = ap.parse_args()
@@ -260,7 +263,7 @@ def main():
         print("run: warning: not root; attaching uprobes will probably fail", file=sys.stderr)
 
     os.makedirs(OUT, exist_ok=True)
-    cc = ["gcc", "-O2", "-g", "-Wall", "-o", PROG, SRC]
+    cc = ["gcc", *shlex.split(args.cflags), "-Wall", "-o", PROG, SRC]
     subprocess.run(cc, check=True)
 
     notes = Notes()

@@ -255,16 +255,36 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         let statements = &self.program.statements;
         self.statements(statements)?;
 
-        // Wake the reader only when the buffer fills up; it also polls on a
-        // short timer, so a lone event costs the traced thread no wake-up.
+        // Wake the reader once, when this event takes the buffer past a
+        // quarter full; otherwise it finds events on its short polling timer.
+        // A lone event then costs the traced thread no wake-up, and a flood
+        // costs one wake-up per crossing, not one per event.
         let avail = self.call_i64(id::RINGBUF_QUERY, &[events.into(), self.c64(0).into()]);
-        let threshold = self.c64((self.options.ringbuf_size / 4) as u64);
-        let busy = self
+        let threshold = (self.options.ringbuf_size / 4) as u64;
+        let above = self
             .b
-            .build_int_compare(inkwell::IntPredicate::UGT, avail, threshold, "busy")
+            .build_int_compare(
+                inkwell::IntPredicate::UGT,
+                avail,
+                self.c64(threshold),
+                "above",
+            )
+            .map_err(|e| e.to_string())?;
+        let was_below = self
+            .b
+            .build_int_compare(
+                inkwell::IntPredicate::ULE,
+                avail,
+                self.c64(threshold + self.program.event_size as u64),
+                "was_below",
+            )
+            .map_err(|e| e.to_string())?;
+        let crossing = self
+            .b
+            .build_and(above, was_below, "crossing")
             .map_err(|e| e.to_string())?;
         let flags = self.select(
-            busy,
+            crossing,
             self.c64(BPF_RB_FORCE_WAKEUP),
             self.c64(BPF_RB_NO_WAKEUP),
         );
