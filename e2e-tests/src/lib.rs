@@ -208,6 +208,19 @@ impl Run {
     }
 }
 
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Run {
+        Run {
+            stdout: String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            status: out.status,
+        }
+    }
+}
+
 /// Runs ghostscope to completion (for commands that exit by themselves).
 pub fn ghostscope(args: &[&str]) -> Run {
     let out = Command::new(ghostscope_bin())
@@ -215,14 +228,7 @@ pub fn ghostscope(args: &[&str]) -> Run {
         .stdin(Stdio::null())
         .output()
         .expect("ghostscope runs");
-    Run {
-        stdout: String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        status: out.status,
-    }
+    Run::from(out)
 }
 
 /// A ghostscope that is tracing; stopped with a signal.
@@ -464,14 +470,7 @@ pub fn run_as_nobody(args: &[&str]) -> Run {
         .args(args)
         .output()
         .expect("setpriv runs");
-    Run {
-        stdout: String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        status: out.status,
-    }
+    Run::from(out)
 }
 
 /// Groups event lines by their header (pretty output): header → payload lines.

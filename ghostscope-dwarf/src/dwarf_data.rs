@@ -185,6 +185,20 @@ impl DwarfData {
             .flatten()
     }
 
+    /// The direct children of a DIE.
+    pub(crate) fn children(&self, unit: usize, entry: &Die) -> Vec<Die> {
+        let mut out = Vec::new();
+        let Ok(mut tree) = self.units[unit].unit.entries_tree(Some(entry.offset())) else {
+            return out;
+        };
+        let Ok(root) = tree.root() else { return out };
+        let mut iter = root.children();
+        while let Ok(Some(child)) = iter.next() {
+            out.push(child.entry().clone());
+        }
+        out
+    }
+
     /// A resolver for `DW_OP_addrx` in one unit.
     pub(crate) fn address_index(&self, unit: usize) -> UnitAddresses<'_> {
         UnitAddresses { data: self, unit }

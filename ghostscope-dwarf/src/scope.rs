@@ -129,19 +129,6 @@ fn apply_entry_abi(
     }
 }
 
-fn children(data: &DwarfData, u: usize, entry: &Die) -> Vec<Die> {
-    let mut out = Vec::new();
-    let Ok(mut tree) = data.units[u].unit.entries_tree(Some(entry.offset())) else {
-        return out;
-    };
-    let Ok(root) = tree.root() else { return out };
-    let mut iter = root.children();
-    while let Ok(Some(child)) = iter.next() {
-        out.push(child.entry().clone());
-    }
-    out
-}
-
 fn collect(
     data: &DwarfData,
     u: usize,
@@ -150,7 +137,7 @@ fn collect(
     depth: u32,
     out: &mut Vec<(Die, usize, u32)>,
 ) {
-    for child in children(data, u, scope) {
+    for child in data.children(u, scope) {
         match child.tag() {
             gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable => out.push((child, u, depth)),
             gimli::DW_TAG_lexical_block | gimli::DW_TAG_inlined_subroutine => {

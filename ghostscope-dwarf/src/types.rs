@@ -149,20 +149,6 @@ fn convert(
     }
 }
 
-fn children(data: &DwarfData, u: usize, entry: &Die) -> Vec<Die> {
-    let unit = &data.units[u].unit;
-    let mut out = Vec::new();
-    let Ok(mut tree) = unit.entries_tree(Some(entry.offset())) else {
-        return out;
-    };
-    let Ok(root) = tree.root() else { return out };
-    let mut iter = root.children();
-    while let Ok(Some(child)) = iter.next() {
-        out.push(child.entry().clone());
-    }
-    out
-}
-
 fn members(
     data: &DwarfData,
     lookup: &dyn DefinitionLookup,
@@ -171,7 +157,7 @@ fn members(
     depth: usize,
 ) -> Vec<Member> {
     let mut out = Vec::new();
-    for child in children(data, u, entry) {
+    for child in data.children(u, entry) {
         let is_base = child.tag() == gimli::DW_TAG_inheritance;
         if child.tag() != gimli::DW_TAG_member && !is_base {
             continue;
@@ -250,7 +236,7 @@ fn member_offset(entry: &Die) -> Option<u64> {
 }
 
 fn enumerators(data: &DwarfData, u: usize, entry: &Die) -> Vec<Enumerator> {
-    children(data, u, entry)
+    data.children(u, entry)
         .into_iter()
         .filter(|c| c.tag() == gimli::DW_TAG_enumerator)
         .filter_map(|c| {
@@ -277,7 +263,8 @@ fn array(
     element: Option<u64>,
     depth: usize,
 ) -> TypeDesc {
-    let counts: Vec<Option<u64>> = children(data, u, entry)
+    let counts: Vec<Option<u64>> = data
+        .children(u, entry)
         .into_iter()
         .filter(|c| c.tag() == gimli::DW_TAG_subrange_type)
         .map(|c| {
@@ -338,7 +325,8 @@ pub(crate) fn type_name(data: &DwarfData, die: Option<u64>, depth: usize) -> Str
         gimli::DW_TAG_union_type => format!("union {}", name.unwrap_or_default()),
         gimli::DW_TAG_enumeration_type => format!("enum {}", name.unwrap_or_default()),
         gimli::DW_TAG_array_type => {
-            let count = children(data, u, &entry)
+            let count = data
+                .children(u, &entry)
                 .into_iter()
                 .find(|c| c.tag() == gimli::DW_TAG_subrange_type)
                 .and_then(|c| {
@@ -351,7 +339,8 @@ pub(crate) fn type_name(data: &DwarfData, die: Option<u64>, depth: usize) -> Str
             }
         }
         gimli::DW_TAG_subroutine_type => {
-            let params: Vec<String> = children(data, u, &entry)
+            let params: Vec<String> = data
+                .children(u, &entry)
                 .into_iter()
                 .filter(|c| c.tag() == gimli::DW_TAG_formal_parameter)
                 .map(|c| type_name(data, data.reference(u, &c, gimli::DW_AT_type), depth + 1))

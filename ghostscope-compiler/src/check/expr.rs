@@ -283,11 +283,9 @@ impl Checker<'_> {
                 ))
             }
         };
-        // `.` on a pointer dereferences it first; repeat for pointers to pointers.
+        // `.` on a pointer dereferences it first.
         let place = if matches!(place.ty.strip(), TypeDesc::Pointer { .. }) {
-            let pointee = pointee_type(self.session, place.module, &place.ty)?;
-            let value = self.pointer_value(&place)?;
-            Place::at_address(value, pointee, place.module)
+            self.pointee_place(&place)?
         } else {
             place
         };
@@ -393,11 +391,7 @@ impl Checker<'_> {
                 module,
             } => Ok(Typed::Place(Place::at_address(value, pointee, module))),
             Typed::Place(p) => match p.ty.strip() {
-                TypeDesc::Pointer { .. } => {
-                    let pointee = pointee_type(self.session, p.module, &p.ty)?;
-                    let value = self.pointer_value(&p)?;
-                    Ok(Typed::Place(Place::at_address(value, pointee, p.module)))
-                }
+                TypeDesc::Pointer { .. } => Ok(Typed::Place(self.pointee_place(&p)?)),
                 TypeDesc::Array { element, .. } => {
                     let element = (**element).clone();
                     Ok(Typed::Place(p.sub_place(0, element)))
@@ -411,6 +405,13 @@ impl Checker<'_> {
                 "Type error: cannot dereference '{text}': it is not a pointer"
             )),
         }
+    }
+
+    /// The place a pointer-typed place points to.
+    fn pointee_place(&mut self, p: &Place) -> Result<Place, String> {
+        let pointee = pointee_type(self.session, p.module, &p.ty)?;
+        let value = self.pointer_value(p)?;
+        Ok(Place::at_address(value, pointee, p.module))
     }
 
     /// The address held by a pointer-typed place.

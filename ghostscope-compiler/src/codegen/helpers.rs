@@ -91,23 +91,23 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         size: IntValue<'ctx>,
         src: IntValue<'ctx>,
     ) -> IntValue<'ctx> {
-        let src_ptr = self
-            .b
-            .build_int_to_ptr(src, self.ptr_t, "src")
-            .expect("inttoptr");
-        let size = self
-            .b
-            .build_int_truncate_or_bit_cast(size, self.i32_t, "size")
-            .expect("trunc");
-        self.call_i64(
-            id::PROBE_READ_USER,
-            &[dst.into(), size.into(), src_ptr.into()],
-        )
+        self.read_helper(id::PROBE_READ_USER, dst, size, src)
     }
 
     /// `bpf_probe_read_user_str(dst, size, src)`; returns bytes copied (with NUL) or a negative errno.
     pub(super) fn probe_read_str(
         &self,
+        dst: PointerValue<'ctx>,
+        size: IntValue<'ctx>,
+        src: IntValue<'ctx>,
+    ) -> IntValue<'ctx> {
+        self.read_helper(id::PROBE_READ_USER_STR, dst, size, src)
+    }
+
+    /// The shared `(void *dst, u32 size, const void *src)` signature of the read helpers.
+    fn read_helper(
+        &self,
+        helper: u64,
         dst: PointerValue<'ctx>,
         size: IntValue<'ctx>,
         src: IntValue<'ctx>,
@@ -120,10 +120,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             .b
             .build_int_truncate_or_bit_cast(size, self.i32_t, "size")
             .expect("trunc");
-        self.call_i64(
-            id::PROBE_READ_USER_STR,
-            &[dst.into(), size.into(), src_ptr.into()],
-        )
+        self.call_i64(helper, &[dst.into(), size.into(), src_ptr.into()])
     }
 
     /// A map referenced by file descriptor: `ld_imm64` with `BPF_PSEUDO_MAP_FD`.
