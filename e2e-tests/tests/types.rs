@@ -109,3 +109,46 @@ fn multi_dimensional_indexing_is_rejected() {
         run.stderr
     );
 }
+
+#[test]
+fn float_arguments_move_the_probe_past_the_prologue_when_needed() {
+    let exe = build_fixture("types", "gcc", &["-g", "-O0"]);
+    let f = Fixture::start(&exe);
+    let run = trace_events(
+        f.pid(),
+        "trace mix { print factor; print ratio; print n >= 0; }",
+        1,
+        &["--script-output", "plain"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    assert_eq!(
+        run.events(),
+        ["factor = 1.5", "ratio = 0.25", "(n>=0) = true"]
+    );
+    // Only scripts that need it move; dry-run details say so.
+    let run = e2e_tests::ghostscope(&[
+        "-t",
+        exe.to_str().unwrap(),
+        "--dry-run",
+        "--dry-run-details",
+        "-s",
+        "trace mix { print factor; } trace mix { print n; }",
+    ]);
+    let placement = run
+        .stdout
+        .iter()
+        .filter(|l| l.starts_with("      probe placement: after the prologue"))
+        .count();
+    assert_eq!(placement, 1, "{}", run.out());
+
+    // Optimised code keeps floats in registers: the reason is given.
+    let f2 = Fixture::start(&build_fixture("types", "gcc", &["-g", "-O2"]));
+    let pid = f2.pid().to_string();
+    let run = e2e_tests::ghostscope(&["-p", &pid, "-s", "trace mix { print factor; }"]);
+    assert_eq!(run.code(), 1);
+    assert!(
+        run.stderr.contains("Unsupported DWARF register: 17 (XMM0) is a SIMD/FP register; uprobe pt_regs does not expose XMM register values"),
+        "{}",
+        run.stderr
+    );
+}

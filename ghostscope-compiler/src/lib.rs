@@ -15,7 +15,7 @@ mod format;
 pub mod parser;
 pub mod plan;
 
-use ghostscope_dwarf::{DebugSession, ProbeSite, ResolveError};
+use ghostscope_dwarf::{DebugSession, Location, ProbeSite, ResolveError, SiteKind};
 use ghostscope_protocol::TraceMeta;
 
 pub use codegen::{BpfCodegen, MapFds};
@@ -120,7 +120,9 @@ pub fn compile_script(
                 continue;
             }
         };
+        let used = ast::referenced_names(&block.body);
         for (address_index, site) in sites.into_iter().enumerate() {
+            let site = placement(session, site, &used);
             let trace_id = out.next_trace_id;
             out.next_trace_id += 1;
             let compiled = check::check_trace(
@@ -157,6 +159,31 @@ pub fn compile_script(
         }
     }
     Ok(out)
+}
+
+/// Function probes sit on the first instruction, where the kernel can often
+/// emulate the probed instruction. They move past the prologue only when a
+/// parameter the script uses cannot be read at entry (a float in an XMM
+/// register) but can be read there, because the prologue stored it.
+fn placement(session: &DebugSession, site: ProbeSite, used: &[String]) -> ProbeSite {
+    if site.kind != SiteKind::FunctionEntry {
+        return site;
+    }
+    let unreadable = |s: &ProbeSite| -> usize {
+        session
+            .variables_at(s)
+            .into_iter()
+            .filter(|v| used.contains(&v.name) && matches!(v.location, Location::Unavailable(_)))
+            .count()
+    };
+    let at_entry = unreadable(&site);
+    if at_entry == 0 {
+        return site;
+    }
+    match session.after_prologue(&site) {
+        Some(later) if unreadable(&later) < at_entry => later,
+        _ => site,
+    }
 }
 
 fn resolve(session: &DebugSession, pattern: &TracePattern) -> Result<Vec<ProbeSite>, String> {

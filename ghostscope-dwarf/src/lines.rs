@@ -131,19 +131,19 @@ impl LineTable {
 
     /// The first PC after the prologue of a function starting at `low_pc`
     /// and ending before `high_pc`: a row marked `prologue_end`, else the
-    /// second line change, as debuggers do.
+    /// next statement row after the entry, which is where gcc ends the
+    /// prologue (after the argument spills), as debuggers assume.
     pub(crate) fn prologue_end(&self, low_pc: u64, high_pc: u64) -> Option<u64> {
-        let rows: Vec<&LineRow> = self
-            .rows
-            .iter()
-            .filter(|r| !r.end_sequence && r.address >= low_pc && r.address < high_pc)
-            .collect();
-        if let Some(r) = rows.iter().find(|r| r.prologue_end) {
+        let rows = || {
+            self.rows
+                .iter()
+                .filter(move |r| !r.end_sequence && r.address >= low_pc && r.address < high_pc)
+        };
+        if let Some(r) = rows().find(|r| r.prologue_end) {
             return Some(r.address);
         }
-        let first_line = rows.first()?.line;
-        rows.iter()
-            .find(|r| r.address > low_pc && r.line != first_line && r.line != 0)
+        rows()
+            .find(|r| r.address > low_pc && r.is_stmt)
             .map(|r| r.address)
     }
 

@@ -306,11 +306,19 @@ impl Module {
         self.line_table(u)?.location(pc)
     }
 
-    /// The first PC after the prologue of a function copy.
-    pub fn prologue_end(&self, code: &FunctionCode) -> Option<u64> {
-        let u = self.unit_for_pc(code.entry_pc)?;
-        self.line_table(u)?
-            .prologue_end(code.entry_pc, code.entry_range_end)
+    /// The first PC after the prologue of a concrete function, from the
+    /// line table.
+    pub fn prologue_end_of(&self, function_die: u64) -> Option<u64> {
+        let data = self.dwarf.as_ref()?;
+        let (u, entry) = data.entry(function_die)?;
+        let entry_pc = self.function_entry_pc(function_die)?;
+        let end = data
+            .ranges(u, &entry)
+            .into_iter()
+            .find(|r| r.contains(&entry_pc))?
+            .end;
+        let unit = self.unit_for_pc(entry_pc)?;
+        self.line_table(unit)?.prologue_end(entry_pc, end)
     }
 
     /// All source files known to the line tables that match `wanted`.

@@ -30,6 +30,10 @@ pub enum SiteKind {
     FunctionEntry,
     /// The first instruction of an inlined copy of a function.
     InlinedEntry,
+    /// A function probe moved past the prologue, because a value the
+    /// script needs (a float argument in an XMM register) is only readable
+    /// once the prologue has stored it.
+    AfterPrologue,
     /// A statement of a source line.
     SourceLine,
     /// A raw address given by the user.
@@ -417,6 +421,22 @@ impl DebugSession {
             kind: SiteKind::Address,
             function_die,
             function_name: function_die.and_then(|d| module_ref.function_name(d)),
+        })
+    }
+
+    /// The same function probe moved to the end of the prologue, when the
+    /// line table marks one.
+    pub fn after_prologue(&self, site: &ProbeSite) -> Option<ProbeSite> {
+        if site.kind != SiteKind::FunctionEntry {
+            return None;
+        }
+        let module = &self.modules[site.module].module;
+        let pc = module.prologue_end_of(site.function_die?)?;
+        Some(ProbeSite {
+            pc,
+            file_offset: module.elf().file_offset_of(pc)?,
+            kind: SiteKind::AfterPrologue,
+            ..site.clone()
         })
     }
 

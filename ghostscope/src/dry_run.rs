@@ -103,6 +103,9 @@ fn render_details(
         "      inline context: {}",
         if inline { "yes" } else { "no" }
     );
+    if t.site.kind == SiteKind::AfterPrologue {
+        s.push_str("      probe placement: after the prologue (a parameter the script uses is in an XMM register at entry, which uprobes cannot read; the prologue stores it to memory)\n");
+    }
     let used = if used.is_empty() {
         "none".to_string()
     } else {
