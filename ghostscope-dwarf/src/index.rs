@@ -40,6 +40,14 @@ pub(crate) struct ModuleIndex {
     pub(crate) variable_count: usize,
 }
 
+/// What one thread's scan of some units found.
+#[derive(Default)]
+struct PartialIndex {
+    index: ModuleIndex,
+    subprograms: HashMap<u64, SubprogramInfo>,
+    candidates: Vec<CodeCandidate>,
+}
+
 /// What the scan remembers about each subprogram DIE, to name the concrete
 /// copies that only point at it.
 struct SubprogramInfo {
@@ -57,13 +65,51 @@ struct CodeCandidate {
 }
 
 impl ModuleIndex {
-    /// Scans every unit of `data`.
+    /// Scans every unit of `data`, splitting the units across the CPUs.
     pub(crate) fn build(data: &DwarfData) -> ModuleIndex {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(data.units.len().max(1));
+        let chunk = data.units.len().div_ceil(threads).max(1);
+        let units: Vec<usize> = (0..data.units.len()).collect();
+        let parts: Vec<PartialIndex> = std::thread::scope(|s| {
+            let handles: Vec<_> = units
+                .chunks(chunk)
+                .map(|us| {
+                    s.spawn(move || {
+                        let mut part = PartialIndex::default();
+                        for &u in us {
+                            scan_unit(data, u, &mut part);
+                        }
+                        part
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
         let mut index = ModuleIndex::default();
         let mut subprograms: HashMap<u64, SubprogramInfo> = HashMap::new();
         let mut candidates: Vec<CodeCandidate> = Vec::new();
-        for u in 0..data.units.len() {
-            scan_unit(data, u, &mut index, &mut subprograms, &mut candidates);
+        for part in parts {
+            index.variable_count += part.index.variable_count;
+            for (k, v) in part.index.globals {
+                index.globals.entry(k).or_default().extend(v);
+            }
+            for (k, v) in part.index.types {
+                index.types.entry(k).or_default().extend(v);
+            }
+            subprograms.extend(part.subprograms);
+            candidates.extend(part.candidates);
+        }
+        // Units were scanned out of order; keep the lists in DIE order.
+        for dies in index.globals.values_mut() {
+            dies.sort_unstable();
+        }
+        for dies in index.types.values_mut() {
+            dies.sort_unstable_by_key(|(_, die)| *die);
         }
         for c in candidates {
             let name = c.own_name.clone().or_else(|| {
@@ -103,13 +149,12 @@ impl ModuleIndex {
     }
 }
 
-fn scan_unit(
-    data: &DwarfData,
-    u: usize,
-    index: &mut ModuleIndex,
-    subprograms: &mut HashMap<u64, SubprogramInfo>,
-    candidates: &mut Vec<CodeCandidate>,
-) {
+fn scan_unit(data: &DwarfData, u: usize, part: &mut PartialIndex) {
+    let PartialIndex {
+        index,
+        subprograms,
+        candidates,
+    } = part;
     let unit = &data.units[u].unit;
     let mut cursor = unit.entries();
     // Depth of the innermost enclosing subprogram, if any.
