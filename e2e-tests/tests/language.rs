@@ -139,6 +139,7 @@ fn string_dumps_show_exactly_n_characters() {
         print "[{:s.64}]", g_banner;
         print "[{:x.3}]", g_banner;
         print "[{:s.0}]", g_banner;
+        print "[{:s.3}] [{:x.2}] [{:s}]", "hello", "hi", "raw";
     }"#;
     let run = trace_events(f.pid(), script, 1, &["--script-output", "plain"]);
     assert_eq!(run.code(), 0, "{}", run.stderr);

@@ -450,8 +450,21 @@ impl Checker<'_> {
         as_text: bool,
         captures: &mut Vec<Capture>,
     ) -> Result<ValueSlot, String> {
-        let (address, elem_ty) = self.memory_source(typed, text)?;
         let cap = self.options.mem_dump_cap;
+        if let Typed::Str(s) = &typed {
+            // A script string is its own bytes: no memory to read.
+            let n = match &len {
+                DumpLen::Fixed(n) => (*n).min(cap) as usize,
+                DumpLen::Dynamic(_) => cap as usize,
+            };
+            let bytes: String = s.chars().take(n).collect();
+            return Ok(ValueSlot {
+                offset: 0,
+                capacity: 0,
+                kind: SlotKind::Constant(format!("\"{bytes}\"")),
+            });
+        }
+        let (address, elem_ty) = self.memory_source(typed, text)?;
         let bytes = match &len {
             DumpLen::Fixed(n) => (*n).min(cap),
             DumpLen::Dynamic(_) => cap,
