@@ -145,7 +145,13 @@ fn string_dumps_show_exactly_n_characters() {
     assert_eq!(run.code(), 0, "{}", run.stderr);
     assert_eq!(
         run.events(),
-        ["[orders]", "[orders v1]", "[6f 72 64]", "[]"]
+        [
+            "[orders]",
+            "[orders v1]",
+            "[6f 72 64]",
+            "[]",
+            "[hel] [68 69] [raw]"
+        ]
     );
 }
 
