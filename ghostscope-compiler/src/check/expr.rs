@@ -3,7 +3,8 @@
 
 use ghostscope_protocol::TypeDesc;
 
-use super::ctypes::{builtin_scalar, common_type, describe, int_type_of, promote};
+use super::ctypes::{common_type, describe, int_type_of, promote};
+use super::fold::{convert, fold_arith, fold_compare, normalize};
 use super::places::{find_member, pointee_type, unknown_member};
 use super::{Binding, Checker, Place, PlaceSource, Typed};
 use crate::ast::{BinOp, Expr, UnOp};
@@ -29,74 +30,6 @@ fn boolean(value: Scalar) -> Typed {
             signed: false,
         },
         desc: TypeDesc::bool(),
-    }
-}
-
-/// Truncates or extends `v` to the width and signedness of `t`.
-pub(crate) fn normalize(v: i64, t: IntType) -> i64 {
-    match (t.size, t.signed) {
-        (1, true) => v as i8 as i64,
-        (1, false) => v as u8 as i64,
-        (2, true) => v as i16 as i64,
-        (2, false) => v as u16 as i64,
-        (4, true) => v as i32 as i64,
-        (4, false) => v as u32 as i64,
-        _ => v,
-    }
-}
-
-fn convert(v: Scalar, to: IntType) -> Scalar {
-    match v {
-        Scalar::Const(c) => Scalar::Const(normalize(c, to)),
-        other => Scalar::Convert(Box::new(other), to),
-    }
-}
-
-/// Folds arithmetic on constants with the same semantics the BPF code has.
-fn fold_arith(op: ArithOp, a: i64, b: i64, t: IntType) -> i64 {
-    let bits = t.size as u32 * 8;
-    let (ua, ub) = (a as u64, b as u64);
-    let r = match op {
-        ArithOp::Add => a.wrapping_add(b),
-        ArithOp::Sub => a.wrapping_sub(b),
-        ArithOp::Mul => a.wrapping_mul(b),
-        ArithOp::Div if b == 0 => 0,
-        ArithOp::Rem if b == 0 => a,
-        ArithOp::Div if t.signed => a.wrapping_div(b),
-        ArithOp::Rem if t.signed => a.wrapping_rem(b),
-        ArithOp::Div => (mask(ua, bits) / mask(ub, bits)) as i64,
-        ArithOp::Rem => (mask(ua, bits) % mask(ub, bits)) as i64,
-        ArithOp::And => a & b,
-        ArithOp::Or => a | b,
-        ArithOp::Xor => a ^ b,
-        ArithOp::Shl => a.wrapping_shl(b as u32 & (bits - 1)),
-        ArithOp::Shr if t.signed => a.wrapping_shr(b as u32 & (bits - 1)),
-        ArithOp::Shr => (mask(ua, bits) >> (b as u32 & (bits - 1))) as i64,
-    };
-    normalize(r, t)
-}
-
-fn mask(v: u64, bits: u32) -> u64 {
-    if bits >= 64 {
-        v
-    } else {
-        v & ((1u64 << bits) - 1)
-    }
-}
-
-fn fold_compare(op: CmpOp, a: i64, b: i64, signed: bool) -> bool {
-    let ord = if signed {
-        a.cmp(&b)
-    } else {
-        (a as u64).cmp(&(b as u64))
-    };
-    match op {
-        CmpOp::Eq => ord.is_eq(),
-        CmpOp::Ne => !ord.is_eq(),
-        CmpOp::Lt => ord.is_lt(),
-        CmpOp::Le => ord.is_le(),
-        CmpOp::Gt => ord.is_gt(),
-        CmpOp::Ge => ord.is_ge(),
     }
 }
 
@@ -734,121 +667,6 @@ impl Checker<'_> {
                 "'{text}' is a script value, not an address; cast it to a pointer type to dump memory, for example cast({text}, \"u8 *\")"
             )),
             Typed::Str(_) => Err(format!("'{text}' is a string literal, not an address")),
-        }
-    }
-
-    fn cast(&mut self, args: &[Expr]) -> Result<Typed, String> {
-        if args.len() != 2 {
-            return Err("cast expects two arguments: cast(expr, \"TYPE\")".to_string());
-        }
-        let Expr::Str(type_text) = &args[1] else {
-            return Err("cast target type must be a string".to_string());
-        };
-        let mut base = type_text.trim().to_string();
-        let mut depth = 0;
-        while let Some(stripped) = base.strip_suffix('*') {
-            depth += 1;
-            base = stripped.trim_end().to_string();
-        }
-        for q in ["const ", "volatile "] {
-            if let Some(s) = base.strip_prefix(q) {
-                base = s.trim().to_string();
-            }
-        }
-        let lookup_name = ["struct ", "union ", "enum ", "class "]
-            .iter()
-            .find_map(|p| base.strip_prefix(p))
-            .unwrap_or(&base)
-            .trim()
-            .to_string();
-        let inner = self.expr(&args[0])?;
-        let (target, module) = self.find_cast_type(&base, &lookup_name)?;
-        if depth > 0 {
-            let pointee = if depth == 1 {
-                target
-            } else {
-                TypeDesc::Pointer {
-                    pointee_name: format!("{}{}", target.name(), "*".repeat(depth - 1)),
-                    pointee: None,
-                }
-            };
-            let value = match inner {
-                Typed::Place(ref p)
-                    if matches!(
-                        p.ty.strip(),
-                        TypeDesc::Array { .. } | TypeDesc::Aggregate { .. }
-                    ) =>
-                {
-                    Scalar::Address(
-                        p.address()
-                            .ok_or("the value is not in memory at this probe PC")?,
-                    )
-                }
-                other => self.scalar(other, &args[0].text())?.0,
-            };
-            return Ok(Typed::Pointer {
-                value,
-                pointee,
-                module,
-            });
-        }
-        match int_type_of(&target) {
-            Some(it) => {
-                let (v, _, _) = self.scalar(inner, &args[0].text())?;
-                Ok(Typed::Int {
-                    value: convert(v, it),
-                    int: it,
-                    desc: target,
-                })
-            }
-            None => match inner {
-                Typed::Place(mut p) => {
-                    p.ty = target;
-                    Ok(Typed::Place(p))
-                }
-                _ => Err(format!(
-                    "Type error: cannot cast a script value to '{type_text}'"
-                )),
-            },
-        }
-    }
-
-    fn find_cast_type(&self, base: &str, name: &str) -> Result<(TypeDesc, usize), String> {
-        if base == "void" {
-            return Ok((TypeDesc::Void, self.site.module));
-        }
-        if let Some((_, desc)) = builtin_scalar(base) {
-            if self.session.modules()[self.site.module]
-                .module
-                .find_type(name)
-                .is_none()
-            {
-                return Ok((desc, self.site.module));
-            }
-        }
-        if let Some(t) = self.session.modules()[self.site.module]
-            .module
-            .find_type(name)
-        {
-            return Ok((t, self.site.module));
-        }
-        let hits: Vec<(TypeDesc, usize)> = self
-            .session
-            .modules()
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != self.site.module)
-            .filter_map(|(i, m)| m.module.find_type(name).map(|t| (t, i)))
-            .collect();
-        match hits.len() {
-            0 => match builtin_scalar(base) {
-                Some((_, desc)) => Ok((desc, self.site.module)),
-                None => Err(format!("cast target type '{base}' was not found")),
-            },
-            1 => Ok(hits.into_iter().next().unwrap()),
-            _ => Err(format!(
-                "cast target type '{base}' is ambiguous: it is defined in several modules"
-            )),
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Checks one trace block at one probe site against the program's DWARF and
 //! produces the [`Program`] to generate and the [`TraceMeta`] to decode it.
 
+mod cast;
 mod ctypes;
 mod expr;
+mod fold;
 mod layout;
 mod places;
 
