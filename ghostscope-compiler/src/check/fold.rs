@@ -70,3 +70,37 @@ pub(super) fn fold_compare(op: CmpOp, a: i64, b: i64, signed: bool) -> bool {
         CmpOp::Ge => ord.is_ge(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const U32: IntType = IntType {
+        size: 4,
+        signed: false,
+    };
+
+    #[test]
+    fn folding_matches_c_and_ebpf_semantics() {
+        // Signed division truncates toward zero; remainder takes the dividend's sign.
+        assert_eq!(fold_arith(ArithOp::Div, -7, 2, IntType::INT), -3);
+        assert_eq!(fold_arith(ArithOp::Rem, -7, 2, IntType::INT), -1);
+        // Division by zero gives 0, remainder by zero the dividend (eBPF).
+        assert_eq!(fold_arith(ArithOp::Div, 5, 0, IntType::INT), 0);
+        assert_eq!(fold_arith(ArithOp::Rem, 5, 0, IntType::INT), 5);
+        // Results wrap in their type; unsigned values stay non-negative.
+        assert_eq!(
+            fold_arith(ArithOp::Add, i32::MAX as i64, 1, IntType::INT),
+            i32::MIN as i64
+        );
+        assert_eq!(fold_arith(ArithOp::Sub, 0, 1, U32), u32::MAX as i64);
+        // Shift counts are masked to the width.
+        assert_eq!(fold_arith(ArithOp::Shl, 1, 33, IntType::INT), 2);
+        assert_eq!(fold_arith(ArithOp::Shr, -8, 1, IntType::INT), -4);
+        assert_eq!(fold_arith(ArithOp::Shr, u32::MAX as i64, 28, U32), 15);
+        // Comparisons honour signedness.
+        assert!(fold_compare(CmpOp::Lt, -1, 1, true));
+        assert!(!fold_compare(CmpOp::Lt, -1, 1, false));
+        assert_eq!(normalize(0x1_0000_0005, U32), 5);
+    }
+}
