@@ -3,29 +3,32 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use ghostscope_compiler::{compile_script, BpfCodegen, CompileOptions, CompileOutput, MapFds};
 use ghostscope_dwarf::DebugSession;
 use ghostscope_protocol::{SlotKind, StatementOutput};
 
-fn fixture(flags: &[&str]) -> PathBuf {
-    let name = format!("orders{}", flags.join(""));
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let src =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ghostscope-dwarf/tests/fixtures/orders.c");
-    let status = Command::new("gcc")
-        .args(flags)
-        .arg("-o")
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    out
+/// The fixture, built once: tests run in parallel and must not race gcc.
+fn fixture() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("compile_orders_O0");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../ghostscope-dwarf/tests/fixtures/orders.c");
+        let status = Command::new("gcc")
+            .args(["-g", "-O0", "-o"])
+            .arg(&out)
+            .arg(&src)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        out
+    })
 }
 
 fn compile(script: &str) -> CompileOutput {
-    let session = DebugSession::for_file(&fixture(&["-g", "-O0"])).unwrap();
+    let session = DebugSession::for_file(fixture()).unwrap();
     let codegen = BpfCodegen::new().unwrap();
     compile_script(
         script,
