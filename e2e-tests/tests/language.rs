@@ -216,3 +216,36 @@ fn source_line_and_address_probes() {
         ["code = uint8_t(250)", "delta = int16_t(-300)"]
     );
 }
+
+#[test]
+fn c_strings_compare_with_literals() {
+    let f = fixture();
+    let script = r#"trace update_order {
+        print o.customer.name == "Alice";
+        print o.customer.name == "Alic";
+        print o.customer.name == "Alices";
+        print note == "hello";
+        print note != "hello";
+        print ("hell" == note);
+        print g_banner == "orders v1";
+        print g_vip_ptr.referrer.name == "x";
+        if o.customer.name == "Alice" && note == "hello" { print "both"; }
+    }"#;
+    let run = trace_events(f.pid(), script, 1, &["--script-output", "plain"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    assert_eq!(
+        run.events(),
+        [
+            "(o.customer.name==\"Alice\") = true",
+            "(o.customer.name==\"Alic\") = false",
+            "(o.customer.name==\"Alices\") = false",
+            "(note==\"hello\") = true",
+            "(note!=\"hello\") = false",
+            "(\"hell\"==note) = false",
+            "(g_banner==\"orders v1\") = true",
+            // A NULL on the way compares unequal, without an ExprError.
+            "(g_vip_ptr.referrer.name==\"x\") = false",
+            "both",
+        ]
+    );
+}

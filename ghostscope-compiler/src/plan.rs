@@ -198,7 +198,33 @@ pub enum Scalar {
     Or(Box<Scalar>, Box<Scalar>),
     /// The address the ops compute (a pointer value).
     Address(Vec<AddrOp>),
+    /// 1 when a C string equals a literal (script-language §6.9). A failed
+    /// read compares unequal and is never an error.
+    StrEq {
+        /// Where the string is.
+        source: StrSource,
+        /// The literal, without a NUL.
+        literal: Vec<u8>,
+    },
 }
+
+/// Where a C string compared with a literal lives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StrSource {
+    /// A `char *`: read up to the NUL.
+    Pointer(Box<Scalar>),
+    /// A `char[len]` at an address.
+    Array {
+        /// The array's address.
+        address: Box<Scalar>,
+        /// Its length.
+        len: u64,
+    },
+}
+
+/// Longest literal a C string can be compared with; the comparison buffer
+/// lives on the 512-byte BPF stack.
+pub const MAX_COMPARED_STRING: usize = 126;
 
 /// Special variables read at the probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

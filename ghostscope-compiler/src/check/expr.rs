@@ -8,7 +8,9 @@ use super::fold::{convert, fold_arith, fold_compare, normalize};
 use super::places::{find_member, pointee_type, unknown_member};
 use super::{Binding, Checker, Place, PlaceSource, Typed};
 use crate::ast::{BinOp, Expr, UnOp};
-use crate::plan::{AddrOp, ArithOp, CmpOp, IntType, Scalar, Source, Special};
+use crate::plan::{
+    AddrOp, ArithOp, CmpOp, IntType, Scalar, Source, Special, StrSource, MAX_COMPARED_STRING,
+};
 
 const AGGREGATE_ARITHMETIC: &str = "Unsupported arithmetic/ordered comparison involving struct/union/array, or unsupported bitwise operation involving struct/union/array. Select a scalar field (e.g., 'obj.field'), or use '&expr +/- <integer literal>' in an alias/address context if you need a raw address.";
 const POINTER_ORDERING: &str = "Pointer ordered comparison ('<', '<=', '>', '>=') is not supported. Use '==' or '!=' to compare addresses. If you need to adjust an address, use '&expr +/- <integer literal>' in an alias/address context; to compare values, select a scalar field (e.g., 'obj.field').";
@@ -407,12 +409,23 @@ impl Checker<'_> {
                     ((a == b) == (op == BinOp::Eq)) as i64,
                 )));
             }
-            (Operand::Str, _) | (_, Operand::Str) => {
-                return Err(if matches!(op, BinOp::Eq | BinOp::Ne) {
-                    "Not implemented: comparing a program string with a string literal is not supported yet".to_string()
+            (Operand::Str, _) | (_, Operand::Str) if matches!(op, BinOp::Eq | BinOp::Ne) => {
+                let (literal, other, other_text) = match (lt, rt) {
+                    (Typed::Str(s), other) => (s, other, r.text()),
+                    (other, Typed::Str(s)) => (s, other, l.text()),
+                    _ => unreachable!("one side is a string"),
+                };
+                let eq = self.c_string_equals(other, &other_text, literal)?;
+                return Ok(boolean(if op == BinOp::Eq {
+                    eq
                 } else {
+                    Scalar::Not(Box::new(eq))
+                }));
+            }
+            (Operand::Str, _) | (_, Operand::Str) => {
+                return Err(
                     "Type error: strings can only be compared with '==' or '!='".to_string()
-                });
+                );
             }
             (Operand::Float, _) | (_, Operand::Float) => {
                 return Err(format!(
@@ -512,6 +525,47 @@ impl Checker<'_> {
             },
             t,
         ))
+    }
+
+    /// `<cstr> == "<lit>"` for a `char *` or `char[N]` (or an alias of one).
+    fn c_string_equals(&mut self, t: Typed, text: &str, literal: String) -> Result<Scalar, String> {
+        if literal.len() > MAX_COMPARED_STRING {
+            return Err(format!(
+                "the string literal compared with '{text}' is longer than {MAX_COMPARED_STRING} bytes"
+            ));
+        }
+        let not_a_string = || {
+            format!("Type error: '{text}' is not a C string (a char pointer or char array), so it cannot be compared with a string")
+        };
+        let source = match t {
+            Typed::Pointer { value, pointee, .. } if pointee.is_byte_like() => {
+                StrSource::Pointer(Box::new(value))
+            }
+            Typed::Place(p) => match p.ty.strip().clone() {
+                TypeDesc::Pointer { .. } => {
+                    let pointee =
+                        pointee_type(self.session, p.module, &p.ty).map_err(|_| not_a_string())?;
+                    if !pointee.is_byte_like() {
+                        return Err(not_a_string());
+                    }
+                    StrSource::Pointer(Box::new(self.pointer_value(&p)?))
+                }
+                TypeDesc::Array { element, count } if element.is_byte_like() => StrSource::Array {
+                    address: Box::new(Scalar::Address(p.address().ok_or_else(|| {
+                        format!(
+                            "'{text}' is not in memory at this probe PC, so it cannot be compared"
+                        )
+                    })?)),
+                    len: count.unwrap_or(0),
+                },
+                _ => return Err(not_a_string()),
+            },
+            _ => return Err(not_a_string()),
+        };
+        Ok(Scalar::StrEq {
+            source,
+            literal: literal.into_bytes(),
+        })
     }
 
     /// A pointer or array as (address, element type, module).

@@ -126,6 +126,8 @@ pub(crate) struct FunctionGen<'a, 'ctx> {
     event: PointerValue<'ctx>,
     /// An 8-byte stack slot for reads of scalars.
     scratch: PointerValue<'ctx>,
+    /// A buffer for C strings compared with literals.
+    text_buf: PointerValue<'ctx>,
     /// A 4-byte stack slot for the loss-counter key. Every alloca lives in
     /// the entry block: BPF has no dynamic stack allocation.
     loss_key: PointerValue<'ctx>,
@@ -161,6 +163,13 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         let scratch = b
             .build_alloca(i64_t, "scratch")
             .map_err(|e| e.to_string())?;
+        let text_buf = b
+            .build_alloca(
+                ctx.i64_type()
+                    .array_type((crate::plan::MAX_COMPARED_STRING as u32 + 2).div_ceil(8)),
+                "text_buf",
+            )
+            .map_err(|e| e.to_string())?;
         let loss_key = b
             .build_alloca(ctx.i32_type(), "loss_key")
             .map_err(|e| e.to_string())?;
@@ -185,6 +194,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             regs,
             event: placeholder,
             scratch,
+            text_buf,
             loss_key,
             pid_tgid: zero,
             timestamp: zero,
