@@ -127,3 +127,23 @@ fn dry_run_details_describe_parameters() {
         );
     }
 }
+
+#[test]
+fn a_process_whose_binary_was_rebuilt_can_still_be_traced() {
+    let built = build_fixture("orders", "gcc", &["-g", "-O0"]);
+    let copy = std::env::temp_dir().join(format!("gs_rebuilt_{}", std::process::id()));
+    std::fs::copy(&built, &copy).unwrap();
+    let f = Fixture::start(&copy);
+    // Replace the file under the running process, as a rebuild does.
+    std::fs::remove_file(&copy).unwrap();
+    std::fs::copy(&built, &copy).unwrap();
+    let run = e2e_tests::trace_events(
+        f.pid(),
+        "trace update_order { print tag; }",
+        1,
+        &["--script-output", "plain"],
+    );
+    std::fs::remove_file(&copy).unwrap();
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    assert_eq!(run.events(), ["tag = 120"]);
+}

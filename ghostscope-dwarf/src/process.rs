@@ -18,6 +18,8 @@ pub struct Mapping {
     pub dev_inode: (String, u64),
     /// Path as the target process sees it.
     pub path: String,
+    /// The file was deleted or replaced after it was mapped (a rebuilt binary).
+    pub deleted: bool,
 }
 
 /// Parses the file-backed mappings of `pid`, in address order.
@@ -41,6 +43,10 @@ pub fn parse_maps(text: &str) -> Vec<Mapping> {
             if inode == 0 || !path.starts_with('/') {
                 return None;
             }
+            let (path, deleted) = match path.strip_suffix(" (deleted)") {
+                Some(p) => (p.to_string(), true),
+                None => (path, false),
+            };
             let (start, end) = range.split_once('-')?;
             Some(Mapping {
                 start: u64::from_str_radix(start, 16).ok()?,
@@ -48,6 +54,7 @@ pub fn parse_maps(text: &str) -> Vec<Mapping> {
                 offset,
                 dev_inode: (dev, inode),
                 path,
+                deleted,
             })
         })
         .collect()
@@ -70,10 +77,17 @@ pub fn load_bias(segments: &[LoadSegment], mappings: &[&Mapping]) -> Option<u64>
 }
 
 /// A path through which ghostscope can open (and the kernel can probe) a
-/// file the target maps: its own path when that is the same file, else the
-/// path through the target's root (for processes in other mount namespaces).
+/// file the target maps: its own path when that is the same file; for a
+/// deleted or replaced file the mapping itself in `/proc/PID/map_files`;
+/// else the path through the target's root (other mount namespaces).
 pub fn accessible_path(pid: u32, mapping: &Mapping) -> PathBuf {
     use std::os::unix::fs::MetadataExt;
+    if mapping.deleted {
+        return PathBuf::from(format!(
+            "/proc/{pid}/map_files/{:x}-{:x}",
+            mapping.start, mapping.end
+        ));
+    }
     let direct = Path::new(&mapping.path);
     if let Ok(meta) = std::fs::metadata(direct) {
         if meta.ino() == mapping.dev_inode.1 {
@@ -95,6 +109,18 @@ mod tests {
 7f0000000000-7f0000001000 r-xp 00000000 fd:01 99 /usr/lib/x86_64-linux-gnu/libc.so.6
 7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]
 ";
+
+    #[test]
+    fn deleted_files_are_marked_and_reached_through_map_files() {
+        let maps =
+            parse_maps("55d0c0de0000-55d0c0de1000 r--p 00000000 fd:01 1234 /opt/app (deleted)\n");
+        assert_eq!(maps[0].path, "/opt/app");
+        assert!(maps[0].deleted);
+        assert_eq!(
+            accessible_path(42, &maps[0]),
+            PathBuf::from("/proc/42/map_files/55d0c0de0000-55d0c0de1000")
+        );
+    }
 
     #[test]
     fn keeps_only_file_mappings() {
@@ -139,6 +165,7 @@ mod tests {
             offset: 0,
             dev_inode: ("fd:01".into(), 5),
             path: "/bin/x".into(),
+            deleted: false,
         };
         assert_eq!(load_bias(&fixed, &[&m]), Some(0));
     }

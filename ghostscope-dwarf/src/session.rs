@@ -157,7 +157,13 @@ impl DebugSession {
                 order.push(m.path.clone());
             }
         }
-        if let Some(exe) = exe.as_ref().map(|p| p.to_string_lossy().into_owned()) {
+        let exe = exe.map(|p| {
+            let p = p.to_string_lossy().into_owned();
+            p.strip_suffix(" (deleted)")
+                .map(str::to_string)
+                .unwrap_or(p)
+        });
+        if let Some(exe) = exe {
             if let Some(i) = order.iter().position(|p| *p == exe) {
                 let main = order.remove(i);
                 order.insert(0, main);
