@@ -78,6 +78,31 @@ pub enum LoaderError {
     Read(std::io::Error),
 }
 
+/// The aya loader, while it is being created and once it is ready.
+enum LoaderSlot {
+    Pending(std::thread::JoinHandle<EbpfLoader<'static>>),
+    Ready(Box<EbpfLoader<'static>>),
+    Empty,
+}
+
+impl LoaderSlot {
+    /// The loader, waiting for its creation to finish the first time.
+    fn get(&mut self) -> &mut EbpfLoader<'static> {
+        if let LoaderSlot::Pending(_) | LoaderSlot::Empty = self {
+            let loader = match std::mem::replace(self, LoaderSlot::Empty) {
+                // If the thread panicked, build the loader here instead.
+                LoaderSlot::Pending(handle) => handle.join().unwrap_or_else(|_| EbpfLoader::new()),
+                _ => EbpfLoader::new(),
+            };
+            *self = LoaderSlot::Ready(Box::new(loader));
+        }
+        match self {
+            LoaderSlot::Ready(loader) => loader,
+            _ => unreachable!("just made ready"),
+        }
+    }
+}
+
 /// One attached trace program.
 struct AttachedTrace {
     /// Owns the program and its link; dropping it detaches the uprobe.
@@ -86,7 +111,9 @@ struct AttachedTrace {
 
 /// Loads and attaches trace programs that share one event ring buffer.
 pub struct TraceLoader {
-    loader: EbpfLoader<'static>,
+    /// Built on a background thread: `EbpfLoader::new` parses the kernel's
+    /// BTF (toolchain P12), which overlaps with LLVM compiling the programs.
+    loader: LoaderSlot,
     events_fd: i32,
     losses_fd: i32,
     losses: BpfHashMap<MapData, u32, u64>,
@@ -121,8 +148,8 @@ impl TraceLoader {
                 source: std::io::Error::other(e.to_string()),
             })?;
         Ok(TraceLoader {
-            // Created once: EbpfLoader::new parses the kernel BTF (toolchain P12).
-            loader: EbpfLoader::new(),
+            // Created once, in the background: EbpfLoader::new parses the kernel BTF.
+            loader: LoaderSlot::Pending(std::thread::spawn(EbpfLoader::new)),
             events_fd,
             losses_fd,
             losses,
@@ -152,10 +179,14 @@ impl TraceLoader {
         file_offset: u64,
         pid: Option<u32>,
     ) -> Result<(), LoaderError> {
-        let mut ebpf = self.loader.load(object).map_err(|e| LoaderError::Object {
-            trace_id,
-            message: e.to_string(),
-        })?;
+        let mut ebpf = self
+            .loader
+            .get()
+            .load(object)
+            .map_err(|e| LoaderError::Object {
+                trace_id,
+                message: e.to_string(),
+            })?;
         let prog: &mut UProbe = ebpf
             .program_mut(program)
             .ok_or_else(|| LoaderError::Load {
