@@ -48,7 +48,14 @@ fn let_if_else_and_arithmetic_follow_c_rules() {
 fn several_trace_blocks_get_their_own_trace_ids() {
     let f = fixture();
     let script = "trace update_order { print \"u {}\", qty; } trace ship { print \"s {}\", code; }";
-    let run = trace_events(f.pid(), script, 6, &[]);
+    let pid = f.pid().to_string();
+    // The first probe fires while the second is still being attached, so
+    // wait for the second trace's events rather than for a number of events.
+    let mut t = e2e_tests::Tracer::start(&["-p", &pid, "-s", script, "--script-timestamp", "none"]);
+    t.wait_for(2, std::time::Duration::from_secs(10), |l| {
+        l.starts_with("TraceID:1 ")
+    });
+    let run = t.stop();
     assert_eq!(run.code(), 0, "{}", run.stderr);
     let events = events_by_header(&run.stdout);
     assert!(events
