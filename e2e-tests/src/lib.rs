@@ -140,11 +140,23 @@ pub struct Fixture {
 impl Fixture {
     /// Starts a built fixture.
     pub fn start(path: &Path) -> Fixture {
-        let child = Command::new(path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("fixture starts");
+        // A file just written can be "busy" for a moment: a child forked by
+        // another test thread may still hold the writer's descriptor until
+        // it calls exec.
+        let mut attempts = 0;
+        let child = loop {
+            match Command::new(path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+            {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && attempts < 50 => {
+                    attempts += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other.expect("fixture starts"),
+            }
+        };
         // Let the dynamic loader map everything before ghostscope reads /proc/PID/maps.
         std::thread::sleep(Duration::from_millis(100));
         Fixture {
