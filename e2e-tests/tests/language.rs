@@ -256,3 +256,36 @@ fn c_strings_compare_with_literals() {
         ]
     );
 }
+
+#[test]
+fn comparison_builtins_and_their_expr_errors() {
+    let f = fixture();
+    let script = r#"trace update_order {
+        print strncmp(note, "hel", 3);
+        print strncmp(note, "help", 4);
+        print starts_with(o.customer.name, "Ali");
+        print memcmp(o.customer.name, hex("416c69"));
+        print memcmp(&o.id, hex("e8 03"), 2);
+        print memcmp(g_vip_ptr.referrer, hex("00"), 1);
+        if memcmp(g_vip_ptr.referrer, hex("00"), 1) { print "x"; } else if strncmp(note, "h", 1) { print "h"; } else { print "other"; }
+    }"#;
+    let run = trace_events(f.pid(), script, 1, &["--script-output", "plain"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    let failure = "ExprError: memcmp(g_vip_ptr.referrer, hex(\"00\"), 1) (read error at NULL, flags: first-arg read-fail)";
+    assert_eq!(
+        run.events(),
+        [
+            "strncmp(note, \"hel\", 3) = true",
+            "strncmp(note, \"help\", 4) = false",
+            "starts_with(o.customer.name, \"Ali\") = true",
+            "memcmp(o.customer.name, hex(\"416c69\")) = true",
+            "memcmp(&o.id, hex(\"e8 03\"), 2) = true",
+            // Inside print: false, then the ExprError line.
+            "memcmp(g_vip_ptr.referrer, hex(\"00\"), 1) = false",
+            failure,
+            // In a condition: soft abort, and the else-if still runs.
+            failure,
+            "h",
+        ]
+    );
+}

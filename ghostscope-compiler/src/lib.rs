@@ -35,6 +35,8 @@ pub struct CompileOptions {
     pub mem_dump_cap: u32,
     /// Per-event size limit (`ebpf.max_trace_event_size`).
     pub max_trace_event_size: u32,
+    /// Most bytes a comparison builtin reads per operand (`ebpf.compare_cap`).
+    pub compare_cap: u32,
     /// Ring buffer size in bytes; programs ask the consumer to wake up
     /// early when a quarter of it is filled.
     pub ringbuf_size: u32,
@@ -49,6 +51,7 @@ impl Default for CompileOptions {
             input_pid: None,
             mem_dump_cap: 256,
             max_trace_event_size: 32768,
+            compare_cap: 64,
             ringbuf_size: 262144,
             keep_llvm_ir: false,
         }

@@ -206,6 +206,43 @@ pub enum Scalar {
         /// The literal, without a NUL.
         literal: Vec<u8>,
     },
+    /// 1 when `len` bytes of two operands are equal (`memcmp`, `strncmp`,
+    /// `starts_with`; script-language §7).
+    BytesEq(Box<BytesEq>),
+}
+
+/// A byte comparison builtin, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BytesEq {
+    /// First operand.
+    pub left: ByteOperand,
+    /// Second operand.
+    pub right: ByteOperand,
+    /// Bytes to compare; a dynamic length is clamped to `[0, compare_cap]`.
+    pub len: DumpLen,
+    /// Which builtin, for the ExprError flags.
+    pub builtin: CompareBuiltin,
+    /// Inside a `print`, the record that reports a read failure (the value
+    /// itself then reads as false without failing the print).
+    pub error_record: Option<u32>,
+}
+
+/// One side of a byte comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ByteOperand {
+    /// Bytes in target memory at an address.
+    Memory(Scalar),
+    /// Bytes known at compile time (a string or `hex(…)`).
+    Bytes(Vec<u8>),
+}
+
+/// The builtin a byte comparison came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareBuiltin {
+    /// `memcmp`: flags first/second-arg read-fail, len-clamped, len=0.
+    Memcmp,
+    /// `strncmp` / `starts_with`: flag read-fail.
+    Strncmp,
 }
 
 /// Where a C string compared with a literal lives.

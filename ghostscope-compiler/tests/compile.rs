@@ -146,3 +146,72 @@ fn failures_of_one_block_leave_the_others() {
     assert_eq!(out.failures[0].target, "nosuch");
     assert_eq!(out.failures[0].pc, 0);
 }
+
+#[test]
+fn builtin_argument_errors_use_the_spec_wording() {
+    let cases = [
+        (
+            "print strncmp(note, \"a\", -1);",
+            "strncmp third argument must be non-negative",
+        ),
+        (
+            "print memcmp(o, \"ab\", 2);",
+            "memcmp does not accept string literals; use strncmp for strings",
+        ),
+        (
+            "print memcmp(o, 5, 2);",
+            "expression is not a pointer/address",
+        ),
+        (
+            "print memcmp(o, true, 2);",
+            "memcmp pointer arguments cannot be boolean; use an address or hex(...)",
+        ),
+        (
+            "print memcmp(o, hex(\"41\"), -2);",
+            "memcmp length must be non-negative",
+        ),
+        (
+            "print memcmp(o, hex(\"41\"), true);",
+            "memcmp length must be an integer or expression, not boolean",
+        ),
+        (
+            "print memcmp(o, o);",
+            "memcmp without len requires at least one hex(...) operand",
+        ),
+        (
+            "print memcmp(hex(\"41\"), hex(\"4142\"));",
+            "memcmp hex operands have different sizes; provide explicit len",
+        ),
+        (
+            "print memcmp(o, hex(\"41\"), 3);",
+            "memcmp length (3) exceeds hex pattern size on right side (1 bytes)",
+        ),
+        (
+            "print memcmp(o, hex(\"4z\"), 1);",
+            "hex literal contains non-hex character: 'z'",
+        ),
+        (
+            "print memcmp(o, hex(\"414\"), 1);",
+            "hex literal must contain an even number of hex digits",
+        ),
+    ];
+    for (stmt, wanted) in cases {
+        let m = only_failure(&compile(&format!("trace update_order {{ {stmt} }}")));
+        assert_eq!(m, wanted, "{stmt}");
+    }
+    // Two literal sides fold at compile time.
+    let out = compile("trace update_order { print strncmp(\"abc\", \"abd\", 2); print memcmp(hex(\"0102\"), hex(\"0103\")); }");
+    let texts: Vec<String> = out.traces[0]
+        .meta
+        .statements
+        .iter()
+        .filter_map(|s| match &s.output {
+            StatementOutput::Value { slot, .. } => match &slot.kind {
+                SlotKind::Constant(c) => Some(c.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, ["true", "false"]);
+}

@@ -112,6 +112,20 @@ fn render_lines(meta: &TraceMeta, event: &[u8]) -> Vec<String> {
                 }
             }
         }
+        for slot in &stmt.expr_errors {
+            let Some(record) = Record::parse(event, slot.offset, 16) else {
+                continue;
+            };
+            let status = record.status();
+            if status != Ok(ReadStatus::Ok) && status != Ok(ReadStatus::NotRun) {
+                lines.push(expr_error_line(
+                    &slot.expr,
+                    status,
+                    record.flags,
+                    record.failure().addr,
+                ));
+            }
+        }
     }
     lines
 }
@@ -119,7 +133,7 @@ fn render_lines(meta: &TraceMeta, event: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meta::{SlotKind, StatementMeta, ValueSlot};
+    use crate::meta::{ExprErrorSlot, SlotKind, StatementMeta, ValueSlot};
     use crate::types::TypeDesc;
     use crate::wire::write_record;
 
@@ -127,17 +141,19 @@ mod tests {
         TraceMeta {
             trace_id: 7,
             target: "update_order".into(),
-            event_size: 80,
+            event_size: 104,
             statements: vec![
                 StatementMeta {
                     marker: 24,
                     output: StatementOutput::Text("hello".into()),
+                    expr_errors: vec![],
                 },
                 StatementMeta {
                     marker: 32,
                     output: StatementOutput::Condition {
                         expr: "(o.qty>0)".into(),
                     },
+                    expr_errors: vec![],
                 },
                 StatementMeta {
                     marker: 56,
@@ -149,18 +165,22 @@ mod tests {
                             kind: SlotKind::Typed(TypeDesc::int()),
                         },
                     },
+                    expr_errors: vec![ExprErrorSlot {
+                        offset: 80,
+                        expr: "memcmp(p, hex(\"41\"))".into(),
+                    }],
                 },
             ],
         }
     }
 
     fn event(cond_status: u8, value_ran: bool) -> Vec<u8> {
-        let mut ev = vec![0u8; 80];
+        let mut ev = vec![0u8; 104];
         EventHeader {
             trace_id: 7,
             pid: 10,
             tid: 11,
-            size: 80,
+            size: 104,
             timestamp_ns: 5,
         }
         .write(&mut ev);
@@ -170,6 +190,14 @@ mod tests {
         write_record(&mut ev, 32, cond_status, 0, &fail);
         write_record(&mut ev, 56, if value_ran { 0 } else { 0xff }, 0, &[]);
         write_record(&mut ev, 64, 0, 0, &42i32.to_le_bytes());
+        // The builtin failed only when the condition failed, in this fixture.
+        write_record(
+            &mut ev,
+            80,
+            if cond_status == 0 { 0xff } else { 2 },
+            1,
+            &fail,
+        );
         ev
     }
 
@@ -180,10 +208,15 @@ mod tests {
         let e = d.decode(&event(0, true)).unwrap();
         assert_eq!(e.header.pid, 10);
         assert_eq!(e.lines, vec!["hello", "qty = 42"]);
-        let e = d.decode(&event(1, false)).unwrap();
+        let e = d.decode(&event(1, true)).unwrap();
         assert_eq!(
             e.lines,
-            vec!["hello", "ExprError: (o.qty>0) (null deref at NULL)"]
+            vec![
+                "hello",
+                "ExprError: (o.qty>0) (null deref at NULL)",
+                "qty = 42",
+                "ExprError: memcmp(p, hex(\"41\")) (read error at NULL, flags: first-arg read-fail)"
+            ]
         );
     }
 

@@ -12,8 +12,8 @@ pub mod wire;
 
 pub use decode::{DecodeError, DecodedEvent, EventDecoder};
 pub use meta::{
-    DumpStyle, FormatPiece, FormatSpec, SlotKind, StatementMeta, StatementOutput, TraceMeta,
-    ValueSlot,
+    DumpStyle, ExprErrorSlot, FormatPiece, FormatSpec, SlotKind, StatementMeta, StatementOutput,
+    TraceMeta, ValueSlot,
 };
 pub use types::{
     AggregateKind, BaseEncoding, Bitfield, Enumerator, Member, Qualifier, TypeDesc, TypeRef,

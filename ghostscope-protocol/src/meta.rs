@@ -25,6 +25,18 @@ pub struct StatementMeta {
     pub marker: u32,
     /// What the statement prints.
     pub output: StatementOutput,
+    /// Builtins inside a `print` whose read failures add an ExprError line
+    /// after the statement's own line.
+    pub expr_errors: Vec<ExprErrorSlot>,
+}
+
+/// A record where a builtin inside a `print` reports its read failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExprErrorSlot {
+    /// Record offset (a marker: "not run" unless the builtin ran).
+    pub offset: u32,
+    /// The builtin call's text, for the ExprError line.
+    pub expr: String,
 }
 
 /// The kinds of output a statement produces.

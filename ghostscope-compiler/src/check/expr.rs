@@ -115,9 +115,7 @@ impl Checker<'_> {
             }
             Expr::Binary(op, l, r) => self.binary(*op, l, r),
             Expr::Call(name, args) if name == "cast" => self.cast(args),
-            Expr::Call(name, _) => Err(format!(
-                "Not implemented: builtin '{name}' is not supported yet"
-            )),
+            Expr::Call(name, args) => self.builtin(name, args, &e.text()),
         }
     }
 

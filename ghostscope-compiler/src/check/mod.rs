@@ -1,6 +1,7 @@
 //! Checks one trace block at one probe site against the program's DWARF and
 //! produces the [`Program`] to generate and the [`TraceMeta`] to decode it.
 
+mod builtins;
 mod cast;
 mod ctypes;
 mod expr;
@@ -12,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use ghostscope_dwarf::{DebugSession, ProbeSite, Variable};
 use ghostscope_protocol::meta::{
-    FormatPiece, FormatSpec, SlotKind, StatementMeta, StatementOutput,
+    ExprErrorSlot, FormatPiece, FormatSpec, SlotKind, StatementMeta, StatementOutput,
 };
 use ghostscope_protocol::render::render_value;
 use ghostscope_protocol::{DumpStyle, TraceMeta, TypeDesc, ValueSlot};
@@ -94,6 +95,7 @@ pub(crate) fn check_trace(
         next_let: 0,
         layout: EventLayout::new(),
         meta: Vec::new(),
+        print_errors: None,
     };
     let statements = checker.block(body, false)?;
     let event_size = checker.layout.size();
@@ -133,6 +135,8 @@ struct Checker<'a> {
     next_let: usize,
     layout: EventLayout,
     meta: Vec<StatementMeta>,
+    /// While a `print` is checked: where its builtins report read failures.
+    print_errors: Option<Vec<ExprErrorSlot>>,
 }
 
 impl Checker<'_> {
@@ -225,6 +229,7 @@ impl Checker<'_> {
             output: StatementOutput::Condition {
                 expr: i.cond.text(),
             },
+            expr_errors: Vec::new(),
         });
         let typed = self.expr(&i.cond)?;
         let (cond, _, _) = self.scalar(typed, &i.cond.text())?;
@@ -244,26 +249,39 @@ impl Checker<'_> {
 
     fn print(&mut self, p: &Print) -> Result<PlanStmt, String> {
         let marker = self.layout.marker();
+        self.print_errors = Some(Vec::new());
+        let result = self.print_body(marker, p);
+        let expr_errors = self.print_errors.take().unwrap_or_default();
+        let (plan, output) = result?;
+        self.meta.push(StatementMeta {
+            marker,
+            output,
+            expr_errors,
+        });
+        Ok(plan)
+    }
+
+    fn print_body(
+        &mut self,
+        marker: u32,
+        p: &Print,
+    ) -> Result<(PlanStmt, StatementOutput), String> {
         match p {
-            Print::Text(text) => {
-                self.meta.push(StatementMeta {
-                    marker,
-                    output: StatementOutput::Text(text.clone()),
-                });
-                Ok(PlanStmt::Mark { marker })
-            }
+            Print::Text(text) => Ok((
+                PlanStmt::Mark { marker },
+                StatementOutput::Text(text.clone()),
+            )),
             Print::Value(e) => {
                 let typed = self.expr(e)?;
                 let mut captures = Vec::new();
                 let slot = self.capture_value(typed, &e.text(), &mut captures)?;
-                self.meta.push(StatementMeta {
-                    marker,
-                    output: StatementOutput::Value {
+                Ok((
+                    PlanStmt::Print { marker, captures },
+                    StatementOutput::Value {
                         expr: e.text(),
                         slot,
                     },
-                });
-                Ok(PlanStmt::Print { marker, captures })
+                ))
             }
             Print::Format { format, args, .. } => self.format_print(marker, format, args),
         }
@@ -274,7 +292,7 @@ impl Checker<'_> {
         marker: u32,
         format: &str,
         args: &[Expr],
-    ) -> Result<PlanStmt, String> {
+    ) -> Result<(PlanStmt, StatementOutput), String> {
         let parsed = parse_format(format)?;
         let needed = parsed.argument_count();
         if needed != args.len() {
@@ -348,15 +366,14 @@ impl Checker<'_> {
             slots.push(slot);
             pieces.push(FormatPiece::Placeholder { arg: index, spec });
         }
-        self.meta.push(StatementMeta {
-            marker,
-            output: StatementOutput::Format {
+        Ok((
+            PlanStmt::Print { marker, captures },
+            StatementOutput::Format {
                 format: format.to_string(),
                 pieces,
                 args: slots,
             },
-        });
-        Ok(PlanStmt::Print { marker, captures })
+        ))
     }
 
     /// Captures a value for `{}` / `print expr;`.

@@ -13,19 +13,9 @@ use crate::plan::{Capture, CaptureKind, DumpLen, Source};
 impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
     /// Writes a record's status, flags and length; a failed record gets
     /// the failing address and errno as its payload instead of the value.
-    pub(super) fn write_record(
-        &self,
-        offset: u32,
-        fail: Fail<'ctx>,
-        flags: u8,
-        ok_len: IntValue<'ctx>,
-    ) {
+    pub(super) fn write_record(&self, offset: u32, fail: Fail<'ctx>, ok_len: IntValue<'ctx>) {
         self.store_low(self.event_at(offset + RECORD_STATUS), fail.status, 1);
-        self.store_low(
-            self.event_at(offset + RECORD_FLAGS),
-            self.c64(flags as u64),
-            1,
-        );
+        self.store_low(self.event_at(offset + RECORD_FLAGS), fail.flags, 1);
         let failed = self.ne(fail.status, self.c64(0));
         let len = self.select(failed, self.c64(16), ok_len);
         self.store_low(self.event_at(offset + RECORD_LEN), len, 4);
@@ -53,11 +43,11 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             CaptureKind::Scalar { value, size } => {
                 let e = self.eval(value);
                 self.store_low(payload, e.value, 8);
-                self.write_record(c.offset, e.fail, 0, self.c64(*size as u64));
+                self.write_record(c.offset, e.fail, self.c64(*size as u64));
             }
             CaptureKind::Bytes { source, size } => {
                 let fail = self.copy_source(payload, source, *size as u64);
-                self.write_record(c.offset, fail, 0, self.c64(*size as u64));
+                self.write_record(c.offset, fail, self.c64(*size as u64));
             }
             CaptureKind::Dump {
                 address,
@@ -90,7 +80,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                 } else {
                     self.read_bytes(payload, len, addr.value)
                 };
-                self.write_record(c.offset, self.chain(prior, read_fail), 0, read_len);
+                self.write_record(c.offset, self.chain(prior, read_fail), read_len);
             }
         }
     }
@@ -152,6 +142,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             status,
             addr: self.select(null, zero, addr),
             errno: self.select(null, zero, ret),
+            flags: zero,
         }
     }
 

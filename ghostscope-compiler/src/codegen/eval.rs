@@ -13,7 +13,7 @@ use ghostscope_dwarf::gp_register;
 use ghostscope_protocol::ReadStatus;
 
 use super::FunctionGen;
-use crate::plan::{AddrOp, ArithOp, CmpOp, IntType, Scalar, Source, Special, StrSource};
+use crate::plan::{AddrOp, ArithOp, CmpOp, IntType, Scalar, Source, Special};
 
 /// The first failure met while computing a value.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,8 @@ pub(crate) struct Fail<'ctx> {
     pub(crate) addr: IntValue<'ctx>,
     /// The helper's negative errno.
     pub(crate) errno: IntValue<'ctx>,
+    /// ExprError flags of comparison builtins (output.md §5), else 0.
+    pub(crate) flags: IntValue<'ctx>,
 }
 
 /// A value and the first failure on the way to it.
@@ -40,10 +42,11 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             status: z,
             addr: z,
             errno: z,
+            flags: z,
         }
     }
 
-    fn ok(&self, value: IntValue<'ctx>) -> Eval<'ctx> {
+    pub(super) fn ok(&self, value: IntValue<'ctx>) -> Eval<'ctx> {
         Eval {
             value,
             fail: self.no_fail(),
@@ -60,6 +63,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             status: self.select(failed, first.status, then.status),
             addr: self.select(failed, first.addr, then.addr),
             errno: self.select(failed, first.errno, then.errno),
+            flags: self.select(failed, first.flags, then.flags),
         }
     }
 
@@ -75,6 +79,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             status: self.select(cond, self.c64(status as u64), self.c64(0)),
             addr,
             errno,
+            flags: self.c64(0),
         }
     }
 
@@ -96,6 +101,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                     status: self.c64(ReadStatus::AccessError as u64),
                     addr: self.c64(0),
                     errno: self.c64(0),
+                    flags: self.c64(0),
                 },
             },
         }
@@ -177,6 +183,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                                 status: self.c64(ReadStatus::OffsetsUnavailable as u64),
                                 addr: self.c64(*vaddr),
                                 errno: zero,
+                                flags: zero,
                             };
                             fail = self.chain(fail, f);
                             stack.push(self.c64(*vaddr));
@@ -501,68 +508,8 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             Scalar::Or(a, b) => self.short_circuit(a, b, false),
             Scalar::Address(ops) => self.eval_ops(ops),
             Scalar::StrEq { source, literal } => self.string_equals(source, literal),
+            Scalar::BytesEq(cmp) => self.bytes_equal(cmp),
         }
-    }
-
-    /// Compares a C string with a literal: one bounded read into the text
-    /// buffer, then 8-byte XORs against the literal and its NUL, no branches.
-    fn string_equals(&mut self, source: &StrSource, literal: &[u8]) -> Eval<'ctx> {
-        let mut expected = literal.to_vec();
-        expected.push(0);
-        let n = expected.len() as u64;
-        let words = n.div_ceil(8);
-        // Cleared first so the compared tail never holds stale bytes.
-        for w in 0..words {
-            self.b
-                .build_store(self.byte_gep(self.text_buf, w * 8), self.c64(0))
-                .expect("store");
-        }
-        let read_ok = match source {
-            StrSource::Pointer(addr) => {
-                let a = self.eval(addr);
-                // Ask for one byte more than the literal and its NUL: a longer
-                // string then returns more than n, a shorter one less.
-                let ret = self.probe_read_str(self.text_buf, self.c64(n + 1), a.value);
-                let exact = self.eq(ret, self.c64(n));
-                let clean = self.eq(a.fail.status, self.c64(0));
-                self.b.build_and(exact, clean, "read_ok").expect("and")
-            }
-            StrSource::Array { address, len } => {
-                if n > *len {
-                    // The literal and its NUL do not fit: never equal.
-                    return self.ok(self.c64(0));
-                }
-                let a = self.eval(address);
-                let ret = self.probe_read(self.text_buf, self.c64(n), a.value);
-                let done = self.eq(ret, self.c64(0));
-                let clean = self.eq(a.fail.status, self.c64(0));
-                self.b.build_and(done, clean, "read_ok").expect("and")
-            }
-        };
-        let mut diff = self.c64(0);
-        for w in 0..words {
-            let start = (w * 8) as usize;
-            let chunk = &expected[start..(start + 8).min(expected.len())];
-            let mut bytes = [0u8; 8];
-            bytes[..chunk.len()].copy_from_slice(chunk);
-            let got = self
-                .b
-                .build_load(self.i64_t, self.byte_gep(self.text_buf, w * 8), "chunk")
-                .expect("load")
-                .into_int_value();
-            let x = self
-                .b
-                .build_xor(got, self.c64(u64::from_le_bytes(bytes)), "diff")
-                .expect("xor");
-            let x = self.mask(x, chunk.len() as u8);
-            diff = self.b.build_or(diff, x, "diffs").expect("or");
-        }
-        let same = self.eq(diff, self.c64(0));
-        let equal = self.b.build_and(same, read_ok, "equal").expect("and");
-        self.ok(self
-            .b
-            .build_int_z_extend(equal, self.i64_t, "eq")
-            .expect("zext"))
     }
 
     /// `a && b` / `a || b`: `b` is only evaluated (and read) when `a` does not decide.
@@ -615,6 +562,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                 status: phi("lstatus", ea.fail.status, eb.fail.status),
                 addr: phi("laddr", ea.fail.addr, eb.fail.addr),
                 errno: phi("lerrno", ea.fail.errno, eb.fail.errno),
+                flags: phi("lflags", ea.fail.flags, eb.fail.flags),
             },
         }
     }

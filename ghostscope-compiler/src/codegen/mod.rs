@@ -2,6 +2,7 @@
 //! backend. One module and one uprobe program per probe site.
 
 mod capture;
+mod compare;
 mod eval;
 mod helpers;
 mod stmt;
@@ -128,6 +129,8 @@ pub(crate) struct FunctionGen<'a, 'ctx> {
     scratch: PointerValue<'ctx>,
     /// A buffer for C strings compared with literals.
     text_buf: PointerValue<'ctx>,
+    /// Two `compare_cap`-byte buffers for the operands of comparison builtins.
+    cmp_buf: PointerValue<'ctx>,
     /// A 4-byte stack slot for the loss-counter key. Every alloca lives in
     /// the entry block: BPF has no dynamic stack allocation.
     loss_key: PointerValue<'ctx>,
@@ -170,6 +173,13 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                 "text_buf",
             )
             .map_err(|e| e.to_string())?;
+        let cmp_buf = b
+            .build_alloca(
+                ctx.i64_type()
+                    .array_type(2 * options.compare_cap.div_ceil(8)),
+                "cmp_buf",
+            )
+            .map_err(|e| e.to_string())?;
         let loss_key = b
             .build_alloca(ctx.i32_type(), "loss_key")
             .map_err(|e| e.to_string())?;
@@ -195,6 +205,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             event: placeholder,
             scratch,
             text_buf,
+            cmp_buf,
             loss_key,
             pid_tgid: zero,
             timestamp: zero,

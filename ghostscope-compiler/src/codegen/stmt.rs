@@ -14,10 +14,10 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
     fn statement(&mut self, s: &PlanStmt) -> Result<(), String> {
         match s {
             PlanStmt::Mark { marker } => {
-                self.write_record(*marker, self.no_fail(), 0, self.c64(0));
+                self.write_record(*marker, self.no_fail(), self.c64(0));
             }
             PlanStmt::Print { marker, captures } => {
-                self.write_record(*marker, self.no_fail(), 0, self.c64(0));
+                self.write_record(*marker, self.no_fail(), self.c64(0));
                 for c in captures {
                     self.capture(c);
                 }
@@ -35,7 +35,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
     /// `else if` still gets its own chance (script-language §11.3).
     fn if_stmt(&mut self, i: &PlanIf) -> Result<(), String> {
         let cond = self.eval(&i.cond);
-        self.write_record(i.marker, cond.fail, 0, self.c64(0));
+        self.write_record(i.marker, cond.fail, self.c64(0));
         let then_bb = self.ctx.append_basic_block(self.function, "then");
         let else_bb = self.ctx.append_basic_block(self.function, "else");
         let merge = self.ctx.append_basic_block(self.function, "endif");
