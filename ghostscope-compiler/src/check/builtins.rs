@@ -37,7 +37,7 @@ pub(super) fn hex_bytes(text: &str) -> Result<Vec<u8>, String> {
     if let Some(bad) = digits.chars().find(|c| !c.is_ascii_hexdigit()) {
         return Err(format!("hex literal contains non-hex character: '{bad}'"));
     }
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("hex literal must contain an even number of hex digits".to_string());
     }
     Ok((0..digits.len())
