@@ -7,6 +7,8 @@
 //!     ──check (per site)──▶ Program + TraceMeta ──codegen──▶ BPF object
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod ast;
 mod check;
 mod codegen;

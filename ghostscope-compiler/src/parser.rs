@@ -1,15 +1,21 @@
 //! Script text → [`Script`], with error messages that point at the spot.
 
-use pest::iterators::Pair;
-use pest::Parser as _;
-use pest_derive::Parser;
-
 use crate::ast::*;
 use crate::error::ParseError;
+use pest::iterators::Pair;
+use pest::Parser as _;
 
-#[derive(Parser)]
-#[grammar = "grammar.pest"]
-struct ScriptParser;
+mod grammar {
+    //! The parser pest generates from `grammar.pest`; its `Rule` enum stays private.
+    #![allow(missing_docs)]
+    use pest_derive::Parser;
+
+    #[derive(Parser)]
+    #[grammar = "grammar.pest"]
+    pub(super) struct ScriptParser;
+}
+
+use grammar::{Rule, ScriptParser};
 
 const KEYWORDS: [&str; 5] = ["trace", "print", "if", "else", "let"];
 

@@ -6,6 +6,8 @@
 //! index is built on the first lookup; line tables and types are decoded
 //! on demand and cached.
 
+#![warn(missing_docs)]
+
 mod abi;
 mod cfi;
 mod dwarf_data;

@@ -8,6 +8,8 @@
 //! left behind when ghostscope exits, however it exits: uprobes live only
 //! as long as the file descriptors that hold them.
 
+#![warn(missing_docs)]
+
 mod maps;
 
 use std::collections::BTreeMap;

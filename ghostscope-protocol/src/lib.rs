@@ -4,6 +4,8 @@
 //!
 //! This crate has no heavy dependencies so every front end can use it.
 
+#![warn(missing_docs)]
+
 pub mod decode;
 pub mod meta;
 pub mod render;
