@@ -248,13 +248,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         );
         let reserved = self.ctx.append_basic_block(self.function, "reserved");
         let lost = self.ctx.append_basic_block(self.function, "lost");
-        let is_null = self
-            .b
-            .build_is_null(event, "no_room")
-            .map_err(|e| e.to_string())?;
-        self.b
-            .build_conditional_branch(is_null, lost, reserved)
-            .map_err(|e| e.to_string())?;
+        self.branch_on_null(event, lost, reserved)?;
 
         self.b.position_at_end(lost);
         self.count_loss()?;
@@ -342,6 +336,24 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         self.store_low(self.event_at(HEADER_TIMESTAMP), self.timestamp, 8);
     }
 
+    /// Branches on a helper's pointer result: the verifier insists on a NULL
+    /// check before ring-buffer or map memory is touched.
+    fn branch_on_null(
+        &self,
+        ptr: PointerValue<'ctx>,
+        if_null: inkwell::basic_block::BasicBlock<'ctx>,
+        otherwise: inkwell::basic_block::BasicBlock<'ctx>,
+    ) -> Result<(), String> {
+        let is_null = self
+            .b
+            .build_is_null(ptr, "is_null")
+            .map_err(|e| e.to_string())?;
+        self.b
+            .build_conditional_branch(is_null, if_null, otherwise)
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
     /// Adds one to this trace's loss counter, if user space registered it.
     fn count_loss(&self) -> Result<(), String> {
         let key = self.loss_key;
@@ -355,13 +367,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         let counter = self.call_ptr(id::MAP_LOOKUP_ELEM, &[losses.into(), key.into()]);
         let found = self.ctx.append_basic_block(self.function, "loss_found");
         let done = self.ctx.append_basic_block(self.function, "loss_done");
-        let is_null = self
-            .b
-            .build_is_null(counter, "no_counter")
-            .map_err(|e| e.to_string())?;
-        self.b
-            .build_conditional_branch(is_null, done, found)
-            .map_err(|e| e.to_string())?;
+        self.branch_on_null(counter, done, found)?;
         self.b.position_at_end(found);
         self.b
             .build_atomicrmw(
