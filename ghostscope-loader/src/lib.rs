@@ -285,11 +285,14 @@ impl EventStream {
         Ok(())
     }
 
-    /// Hands every available event to `f`; returns how many there were.
-    pub fn drain(&mut self, mut f: impl FnMut(&[u8])) -> usize {
+    /// Hands up to `max` available events to `f`; returns how many there
+    /// were. Bounded because a busy target can refill the buffer as fast as
+    /// it is read, and the caller must still get to handle signals.
+    pub fn drain(&mut self, max: usize, mut f: impl FnMut(&[u8])) -> usize {
         let ring = self.fd.get_mut();
         let mut n = 0;
-        while let Some(item) = ring.next() {
+        while n < max {
+            let Some(item) = ring.next() else { break };
             f(&item);
             n += 1;
         }

@@ -216,10 +216,19 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
     let deadline = cli
         .duration
         .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
-    let reason = runtime.block_on(pump.run(stream, &loader, &mut stdout, deadline))?;
-    let _ = reason;
-    loader.detach_all();
+    runtime.block_on(pump.run(stream, &mut loader, &mut stdout, deadline))?;
     Ok(0)
+}
+
+/// Events decoded per batch before signals and timers are looked at again.
+const BATCH: usize = 4096;
+/// Longest time spent writing the events left in the buffer at exit.
+const FINAL_DRAIN: Duration = Duration::from_secs(1);
+
+/// What one batch did.
+struct Pumped {
+    drained: usize,
+    max_reached: bool,
 }
 
 /// Moves events from the ring buffer to stdout.
@@ -241,7 +250,7 @@ impl EventPump {
     async fn run(
         &mut self,
         mut stream: EventStream,
-        loader: &TraceLoader,
+        loader: &mut TraceLoader,
         out: &mut impl Write,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<StopReason> {
@@ -257,8 +266,16 @@ impl EventPump {
             }
         };
         tokio::pin!(expired);
+        // After a full batch more events are waiting: look again at once.
+        let mut backlog = false;
         let reason = loop {
+            let poll = if backlog {
+                Duration::ZERO
+            } else {
+                POLL_INTERVAL
+            };
             tokio::select! {
+                biased;
                 _ = sigint.recv() => break StopReason::Signal,
                 _ = sigterm.recv() => break StopReason::Signal,
                 _ = &mut expired => break StopReason::Duration,
@@ -266,29 +283,37 @@ impl EventPump {
                     self.report_losses(loader);
                     self.report_suppressed();
                 }
-                r = stream.wait(POLL_INTERVAL) => r.map_err(|e| anyhow!(e))?,
+                r = stream.wait(poll) => r.map_err(|e| anyhow!(e))?,
             }
             match self.pump(&mut stream, out) {
-                Ok(true) => break StopReason::MaxEvents,
-                Ok(false) => {}
+                Ok(p) if p.max_reached => break StopReason::MaxEvents,
+                Ok(p) => backlog = p.drained == BATCH,
                 // The reader of our stdout went away: nothing left to do.
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break StopReason::Signal,
                 Err(e) => return Err(anyhow!("failed to write events: {e}")),
             }
         };
-        // Events already in the buffer are written before exiting.
-        if !matches!(reason, StopReason::MaxEvents) {
-            let _ = self.pump(&mut stream, out);
-        }
+        // Detach first (cli.md §13), so the events left in the buffer are
+        // a finite amount; then write them, for at most a second.
         self.report_losses(loader);
+        loader.detach_all();
+        if !matches!(reason, StopReason::MaxEvents) {
+            let until = Instant::now() + FINAL_DRAIN;
+            while Instant::now() < until {
+                match self.pump(&mut stream, out) {
+                    Ok(p) if p.drained == BATCH && !p.max_reached => continue,
+                    _ => break,
+                }
+            }
+        }
         self.report_suppressed();
         Ok(reason)
     }
 
-    /// Drains, decodes and writes; returns true once `--max-events` is reached.
-    fn pump(&mut self, stream: &mut EventStream, out: &mut impl Write) -> io::Result<bool> {
+    /// Drains one batch, decodes and writes it.
+    fn pump(&mut self, stream: &mut EventStream, out: &mut impl Write) -> io::Result<Pumped> {
         let mut result = Ok(false);
-        stream.drain(|bytes| {
+        let drained = stream.drain(BATCH, |bytes| {
             if !matches!(result, Ok(false)) {
                 return;
             }
@@ -320,7 +345,10 @@ impl EventPump {
             }
         });
         out.flush()?;
-        result
+        Ok(Pumped {
+            drained,
+            max_reached: result?,
+        })
     }
 
     fn report_losses(&mut self, loader: &TraceLoader) {
