@@ -180,3 +180,28 @@ fn optimized_out_values_are_shown_not_guessed() {
         run.stderr
     );
 }
+
+#[test]
+fn target_mode_reads_globals_of_a_pie_without_a_pid() {
+    let exe = build_fixture("orders", "gcc", CONFIGS[0]);
+    let _f = Fixture::start(&exe);
+    let mut t = e2e_tests::Tracer::start(&[
+        "-t",
+        exe.to_str().unwrap(),
+        "-s",
+        "trace update_order { print g_vip.name; print g_vip_ptr.name; }",
+        "--script-output",
+        "plain",
+    ]);
+    t.wait_for(2, std::time::Duration::from_secs(10), |l| {
+        l.starts_with("g_vip_ptr.name")
+    });
+    let run = t.stop();
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    let events = run.events();
+    assert!(events.len() >= 4, "{}", run.out());
+    assert_eq!(
+        &events[..2],
+        ["g_vip.name = \"Vera\"", "g_vip_ptr.name = \"Vera\""]
+    );
+}

@@ -384,6 +384,10 @@ pub struct Program {
     /// Load bias of every session module (None = not known: reads fail
     /// with "offsets unavailable").
     pub biases: Vec<Option<u64>>,
+    /// The probed module and link-time address: at a hit, the instruction
+    /// pointer minus this address is that module's load bias, even when no
+    /// live process was known at compile time (`-t`).
+    pub probe: (usize, u64),
     /// Total event size.
     pub event_size: u32,
     /// Markers to initialise to "not run".

@@ -111,6 +111,7 @@ pub(crate) fn check_trace(
             trace_id,
             pid_filter: options.pid_filter,
             biases,
+            probe: (site.module, site.pc),
             event_size,
             markers: checker.layout.markers().to_vec(),
             statements,

@@ -107,6 +107,11 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         }
     }
 
+    /// The probed instruction's runtime address, from `pt_regs`.
+    pub(super) fn instruction_pointer(&self) -> IntValue<'ctx> {
+        self.register(ghostscope_dwarf::RIP).value
+    }
+
     /// Reads `size` (1..=8) bytes of user memory at `addr`, zero-extended.
     /// A NULL address is a null dereference.
     pub(super) fn read_int(&self, addr: IntValue<'ctx>, size: u8) -> Eval<'ctx> {
@@ -176,8 +181,23 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             match op {
                 AddrOp::Const(c) => stack.push(self.c64(*c)),
                 AddrOp::ModuleAddress { module, vaddr } => {
+                    let (probe_module, probe_pc) = self.program.probe;
                     match self.program.biases.get(*module).copied().flatten() {
                         Some(bias) => stack.push(self.c64(bias.wrapping_add(*vaddr))),
+                        // The probed module's bias is where the probe fired
+                        // minus where it was linked to be.
+                        None if *module == probe_module => {
+                            let ip = self.instruction_pointer();
+                            let bias = self
+                                .b
+                                .build_int_sub(ip, self.c64(probe_pc), "bias")
+                                .expect("sub");
+                            stack.push(
+                                self.b
+                                    .build_int_add(bias, self.c64(*vaddr), "addr")
+                                    .expect("add"),
+                            );
+                        }
                         None => {
                             let f = Fail {
                                 status: self.c64(ReadStatus::OffsetsUnavailable as u64),
@@ -379,13 +399,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                         .expect("shr"),
                     Special::Tid => self.mask(self.pid_tgid, 4),
                     Special::Timestamp => self.timestamp,
-                    Special::Pc => {
-                        let p = self.byte_gep(self.regs, 128);
-                        self.b
-                            .build_load(self.i64_t, p, "ip")
-                            .expect("load")
-                            .into_int_value()
-                    }
+                    Special::Pc => self.instruction_pointer(),
                     Special::Sp => return self.register(7),
                 };
                 self.ok(v)
