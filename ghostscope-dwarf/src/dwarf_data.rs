@@ -19,8 +19,6 @@ pub(crate) struct UnitData {
     pub(crate) start: u64,
     /// `.debug_info` offset one past the unit.
     pub(crate) end: u64,
-    /// `DW_AT_language`.
-    pub(crate) language: Option<gimli::DwLang>,
     pub(crate) lines: OnceLock<LineTable>,
 }
 
@@ -47,20 +45,10 @@ impl DwarfData {
             };
             let end = start + header.length_including_self() as u64;
             let unit = dwarf.unit(header)?;
-            let language = {
-                let mut cursor = unit.entries();
-                cursor
-                    .next_dfs()?
-                    .and_then(|root| match root.attr_value(gimli::DW_AT_language) {
-                        Some(AttributeValue::Language(l)) => Some(l),
-                        _ => None,
-                    })
-            };
             units.push(UnitData {
                 unit,
                 start,
                 end,
-                language,
                 lines: OnceLock::new(),
             });
         }

@@ -39,13 +39,13 @@ pub struct ElfSymbol {
 /// An ELF file mapped into memory.
 pub struct ElfFile {
     path: PathBuf,
-    /// Decompressed copies of compressed sections; their heap buffers never move.
-    owned_sections: Vec<Box<[u8]>>,
+    /// Decompressed copies of compressed sections, held so the `'static`
+    /// slices into them stay valid; their heap buffers never move.
+    _owned_sections: Vec<Box<[u8]>>,
     segments: Vec<LoadSegment>,
     symbols: Vec<ElfSymbol>,
     is_dyn: bool,
     has_debug_info: bool,
-    build_id: Option<Vec<u8>>,
     sections: Vec<(String, &'static [u8])>,
     eh_frame_address: Option<u64>,
     // Declared last so it is dropped after every slice that points into it.
@@ -131,16 +131,14 @@ impl ElfFile {
             sections.push((name, bytes));
         }
         let symbols = collect_symbols(&obj);
-        let build_id = obj.build_id().ok().flatten().map(|b| b.to_vec());
         let is_dyn = obj.kind() == object::ObjectKind::Dynamic;
         Ok(ElfFile {
             path: path.to_path_buf(),
-            owned_sections,
+            _owned_sections: owned_sections,
             segments,
             symbols,
             is_dyn,
             has_debug_info,
-            build_id,
             sections,
             eh_frame_address,
             _map: map,
@@ -160,11 +158,6 @@ impl ElfFile {
     /// Whether the file carries `.debug_info`.
     pub fn has_debug_info(&self) -> bool {
         self.has_debug_info
-    }
-
-    /// The GNU build id, if present.
-    pub fn build_id(&self) -> Option<&[u8]> {
-        self.build_id.as_deref()
     }
 
     /// `PT_LOAD` segments in file order.
@@ -198,11 +191,6 @@ impl ElfFile {
             .iter()
             .find(|s| vaddr >= s.vaddr && vaddr < s.vaddr + s.file_size.max(1))
             .map(|s| vaddr - s.vaddr + s.file_offset)
-    }
-
-    /// Number of bytes mapped, for reports.
-    pub fn size(&self) -> usize {
-        self._map.len() + self.owned_sections.iter().map(|b| b.len()).sum::<usize>()
     }
 }
 

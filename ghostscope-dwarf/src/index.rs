@@ -137,16 +137,6 @@ impl ModuleIndex {
         }
         index
     }
-
-    /// Number of distinct function names with code.
-    pub(crate) fn function_count(&self) -> usize {
-        self.functions.len()
-    }
-
-    /// Number of named type definitions.
-    pub(crate) fn type_count(&self) -> usize {
-        self.types.values().map(Vec::len).sum()
-    }
 }
 
 fn scan_unit(data: &DwarfData, u: usize, part: &mut PartialIndex) {

@@ -28,7 +28,7 @@ pub use error::DwarfError;
 pub use index::{CodeKind, FunctionCode};
 pub use lines::SourceLocation;
 pub use location::{Location, Piece, ReadOp};
-pub use module::{Module, ModuleStats};
+pub use module::Module;
 pub use process::{parse_maps, read_mappings, Mapping};
 pub use registers::{
     gp_register, unreadable_register_reason, GpRegister, ARGUMENT_REGISTERS, RAX, RIP, RSP,

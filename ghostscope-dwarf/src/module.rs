@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 use ghostscope_protocol::{TypeDesc, TypeRef};
 
@@ -15,29 +14,16 @@ use crate::elf::{ElfFile, ElfSymbol};
 use crate::error::DwarfError;
 use crate::index::{FunctionCode, ModuleIndex};
 use crate::lines::{LineTable, SourceLocation};
-use crate::location::{EvalContext, Location, ReadOp};
+use crate::location::{EvalContext, ReadOp};
 use crate::scope::{variable_location, visible_variables, Variable};
 use crate::types::{type_desc, DefinitionLookup};
-
-/// Counters for the startup report.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ModuleStats {
-    /// Function names with code.
-    pub functions: usize,
-    /// Variables and parameters.
-    pub variables: usize,
-    /// Named type definitions.
-    pub types: usize,
-    /// Time spent building the index.
-    pub index_time: Duration,
-}
 
 /// An ELF module and its DWARF.
 pub struct Module {
     elf: ElfFile,
     dwarf: Option<DwarfData>,
     frames: FrameTables,
-    index: OnceLock<(ModuleIndex, Duration)>,
+    index: OnceLock<ModuleIndex>,
     type_cache: Mutex<HashMap<Option<u64>, TypeDesc>>,
 }
 
@@ -92,29 +78,7 @@ impl Module {
 
     fn index(&self) -> Option<&ModuleIndex> {
         let data = self.dwarf.as_ref()?;
-        Some(
-            &self
-                .index
-                .get_or_init(|| {
-                    let start = Instant::now();
-                    let index = ModuleIndex::build(data);
-                    (index, start.elapsed())
-                })
-                .0,
-        )
-    }
-
-    /// Builds the index now (so its cost lands at startup) and reports counters.
-    pub fn stats(&self) -> ModuleStats {
-        match (self.index(), self.index.get()) {
-            (Some(index), Some((_, time))) => ModuleStats {
-                functions: index.function_count(),
-                variables: index.variable_count,
-                types: index.type_count(),
-                index_time: *time,
-            },
-            _ => ModuleStats::default(),
-        }
+        Some(self.index.get_or_init(|| ModuleIndex::build(data)))
     }
 
     /// Every place where code of the function `name` starts.
@@ -123,16 +87,6 @@ impl Module {
             .and_then(|i| i.functions.get(name))
             .cloned()
             .unwrap_or_default()
-    }
-
-    /// Function names with code, sorted.
-    pub fn function_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .index()
-            .map(|i| i.functions.keys().cloned().collect())
-            .unwrap_or_default();
-        names.sort();
-        names
     }
 
     /// ELF function symbols with this exact name.
@@ -362,18 +316,6 @@ impl Module {
         out.sort_unstable();
         out.dedup();
         out
-    }
-
-    /// Whether the unit holding `pc` is written in a language whose
-    /// locations we trust at entry (always true today; kept for Go later).
-    pub fn language_at(&self, pc: u64) -> Option<gimli::DwLang> {
-        let u = self.unit_for_pc(pc)?;
-        self.dwarf.as_ref()?.units[u].language
-    }
-
-    /// Whether `loc` is readable: a helper for callers that only hold a Location.
-    pub fn is_readable(loc: &Location) -> bool {
-        loc.is_readable()
     }
 }
 

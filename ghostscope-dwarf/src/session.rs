@@ -504,18 +504,6 @@ impl DebugSession {
         self.modules[site.module].module.source_location(site.pc)
     }
 
-    /// Names of every function with code (for suggestions).
-    pub fn function_names(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .search_order()
-            .into_iter()
-            .flat_map(|m| self.modules[m].module.function_names())
-            .collect();
-        out.sort();
-        out.dedup();
-        out
-    }
-
     /// Path of a module.
     pub fn module_path(&self, m: usize) -> PathBuf {
         self.modules[m].module.path().to_path_buf()

@@ -206,15 +206,6 @@ impl TypeDesc {
         t
     }
 
-    /// The type with qualifiers (not typedefs) removed.
-    pub fn strip_qualifiers(&self) -> &TypeDesc {
-        let mut t = self;
-        while let TypeDesc::Qualified { target, .. } = t {
-            t = target;
-        }
-        t
-    }
-
     /// True for 1-byte integer and char types, whose arrays render as strings.
     pub fn is_byte_like(&self) -> bool {
         matches!(
