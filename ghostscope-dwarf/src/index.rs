@@ -37,7 +37,6 @@ pub(crate) struct ModuleIndex {
     pub(crate) functions: HashMap<String, Vec<FunctionCode>>,
     pub(crate) globals: HashMap<String, Vec<u64>>,
     pub(crate) types: HashMap<String, Vec<(gimli::DwTag, u64)>>,
-    pub(crate) variable_count: usize,
 }
 
 /// What one thread's scan of some units found.
@@ -94,7 +93,6 @@ impl ModuleIndex {
         let mut subprograms: HashMap<u64, SubprogramInfo> = HashMap::new();
         let mut candidates: Vec<CodeCandidate> = Vec::new();
         for part in parts {
-            index.variable_count += part.index.variable_count;
             for (k, v) in part.index.globals {
                 index.globals.entry(k).or_default().extend(v);
             }
@@ -188,21 +186,20 @@ fn scan_unit(data: &DwarfData, u: usize, part: &mut PartialIndex) {
                     });
                 }
             }
-            gimli::DW_TAG_variable | gimli::DW_TAG_formal_parameter => {
-                index.variable_count += 1;
-                if entry.tag() == gimli::DW_TAG_variable
-                    && function_depth.is_none()
+            // Globals and file-scope statics: variables outside any function
+            // that have storage (or a constant value).
+            gimli::DW_TAG_variable
+                if function_depth.is_none()
                     && !DwarfData::flag(entry, gimli::DW_AT_declaration)
                     && (entry.attr(gimli::DW_AT_location).is_some()
-                        || entry.attr(gimli::DW_AT_const_value).is_some())
-                {
-                    let name = data.string(u, entry, gimli::DW_AT_name).or_else(|| {
-                        data.reference(u, entry, gimli::DW_AT_specification)
-                            .and_then(|s| data.name_of(s))
-                    });
-                    if let Some(name) = name {
-                        index.globals.entry(name).or_default().push(die);
-                    }
+                        || entry.attr(gimli::DW_AT_const_value).is_some()) =>
+            {
+                let name = data.string(u, entry, gimli::DW_AT_name).or_else(|| {
+                    data.reference(u, entry, gimli::DW_AT_specification)
+                        .and_then(|s| data.name_of(s))
+                });
+                if let Some(name) = name {
+                    index.globals.entry(name).or_default().push(die);
                 }
             }
             tag @ (gimli::DW_TAG_base_type
