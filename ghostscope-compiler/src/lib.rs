@@ -17,7 +17,7 @@ mod format;
 pub mod parser;
 pub mod plan;
 
-use ghostscope_dwarf::{DebugSession, Location, ProbeSite, ResolveError, SiteKind};
+use ghostscope_dwarf::{DebugSession, Location, ProbeSite, ResolveError, SiteKind, Variable};
 use ghostscope_protocol::TraceMeta;
 
 pub use codegen::{BpfCodegen, MapFds};
@@ -127,12 +127,13 @@ pub fn compile_script(
         };
         let used = ast::referenced_names(&block.body);
         for (address_index, site) in sites.into_iter().enumerate() {
-            let site = placement(session, site, &used);
+            let (site, locals) = placement(session, site, &used);
             let trace_id = out.next_trace_id;
             out.next_trace_id += 1;
             let compiled = check::check_trace(
                 session,
                 &site,
+                locals,
                 trace_id,
                 &block.pattern_text,
                 &block.body,
@@ -170,25 +171,32 @@ pub fn compile_script(
 /// emulate the probed instruction. They move past the prologue only when a
 /// parameter the script uses cannot be read at entry (a float in an XMM
 /// register) but can be read there, because the prologue stored it.
-fn placement(session: &DebugSession, site: ProbeSite, used: &[String]) -> ProbeSite {
+/// Returns the site and the variables visible there, which the checker reuses.
+fn placement(
+    session: &DebugSession,
+    site: ProbeSite,
+    used: &[String],
+) -> (ProbeSite, Vec<Variable>) {
+    let vars = session.variables_at(&site);
     if site.kind != SiteKind::FunctionEntry {
-        return site;
+        return (site, vars);
     }
-    let unreadable = |s: &ProbeSite| -> usize {
-        session
-            .variables_at(s)
-            .into_iter()
+    let unreadable = |vars: &[Variable]| {
+        vars.iter()
             .filter(|v| used.contains(&v.name) && matches!(v.location, Location::Unavailable(_)))
             .count()
     };
-    let at_entry = unreadable(&site);
+    let at_entry = unreadable(&vars);
     if at_entry == 0 {
-        return site;
+        return (site, vars);
     }
-    match session.after_prologue(&site) {
-        Some(later) if unreadable(&later) < at_entry => later,
-        _ => site,
+    if let Some(later) = session.after_prologue(&site) {
+        let later_vars = session.variables_at(&later);
+        if unreadable(&later_vars) < at_entry {
+            return (later, later_vars);
+        }
     }
+    (site, vars)
 }
 
 fn resolve(session: &DebugSession, pattern: &TracePattern) -> Result<Vec<ProbeSite>, String> {

@@ -80,6 +80,7 @@ pub(crate) struct CheckedTrace {
 pub(crate) fn check_trace(
     session: &DebugSession,
     site: &ProbeSite,
+    locals: Vec<Variable>,
     trace_id: u32,
     target: &str,
     body: &[Stmt],
@@ -89,7 +90,7 @@ pub(crate) fn check_trace(
         session,
         site,
         options,
-        locals: None,
+        locals,
         scopes: vec![HashMap::new()],
         closed: HashSet::new(),
         next_let: 0,
@@ -129,7 +130,8 @@ struct Checker<'a> {
     session: &'a DebugSession,
     site: &'a ProbeSite,
     options: &'a CompileOptions,
-    locals: Option<Vec<Variable>>,
+    /// Variables visible at the site, innermost scope first.
+    locals: Vec<Variable>,
     scopes: Vec<HashMap<String, Binding>>,
     /// Script variables whose scope has ended, for a precise error.
     closed: HashSet<String>,
@@ -514,10 +516,7 @@ impl Checker<'_> {
         self.scopes.iter().rev().find_map(|s| s.get(name)).cloned()
     }
 
-    fn locals(&mut self) -> &[Variable] {
-        if self.locals.is_none() {
-            self.locals = Some(self.session.variables_at(self.site));
-        }
-        self.locals.as_deref().unwrap_or(&[])
+    fn locals(&self) -> &[Variable] {
+        &self.locals
     }
 }
