@@ -9,6 +9,7 @@
 pub mod decode;
 pub mod meta;
 pub mod render;
+pub mod session;
 pub mod types;
 pub mod wire;
 
