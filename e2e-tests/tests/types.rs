@@ -141,10 +141,28 @@ fn float_arguments_move_the_probe_past_the_prologue_when_needed() {
         .count();
     assert_eq!(placement, 1, "{}", run.out());
 
-    // Optimised code keeps floats in registers: the reason is given.
+    // Optimised code keeps floats in registers: printing one shows why it
+    // is missing, and the other values still print.
     let f2 = Fixture::start(&build_fixture("types", "gcc", &["-g", "-O2"]));
+    let run = trace_events(
+        f2.pid(),
+        "trace mix { print factor; print \"n={}\", n >= 0; }",
+        1,
+        &["--script-output", "plain"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    assert_eq!(
+        run.events(),
+        ["factor = <unavailable: in register XMM0>", "n=true"]
+    );
+    // Computing with it is an error that gives the reason in full.
     let pid = f2.pid().to_string();
-    let run = e2e_tests::ghostscope(&["-p", &pid, "-s", "trace mix { print factor; }"]);
+    let run = e2e_tests::ghostscope(&[
+        "-p",
+        &pid,
+        "-s",
+        "trace mix { if factor { print \"nonzero\"; } }",
+    ]);
     assert_eq!(run.code(), 1);
     assert!(
         run.stderr.contains("Unsupported DWARF register: 17 (XMM0) is a SIMD/FP register; uprobe pt_regs does not expose XMM register values"),

@@ -105,8 +105,28 @@ pub enum AddrOp {
     Not,
     /// Push a copy of the top.
     Dup,
+    /// Push a copy of the entry `n` below the top.
+    Pick(u8),
+    /// Exchange the two top entries.
+    Swap,
+    /// Pop the top entry.
+    Drop,
     /// Push the value of a script computation.
     Scalar(Box<Scalar>),
+    /// Push a register's value at function entry, chosen by the frame's
+    /// return address among the known call sites; no match fails with
+    /// "entry not captured".
+    EntryValue(Box<EntryValueOp>),
+}
+
+/// A register's value at function entry, recovered through call sites.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryValueOp {
+    /// Ops that push the frame's return address.
+    pub return_address: Vec<AddrOp>,
+    /// Per call site: the address it returns to, and the ops that compute
+    /// the value when the call came from there.
+    pub callers: Vec<(AddrOp, Vec<AddrOp>)>,
 }
 
 impl AddrOp {
@@ -130,6 +150,22 @@ impl AddrOp {
                 ReadOp::Neg => AddrOp::Neg,
                 ReadOp::Not => AddrOp::Not,
                 ReadOp::Dup => AddrOp::Dup,
+                ReadOp::Pick(n) => AddrOp::Pick(*n),
+                ReadOp::Swap => AddrOp::Swap,
+                ReadOp::Drop => AddrOp::Drop,
+                ReadOp::EntryValue(ev) => AddrOp::EntryValue(Box::new(EntryValueOp {
+                    return_address: AddrOp::from_dwarf(&ev.return_address, module),
+                    callers: ev
+                        .callers
+                        .iter()
+                        .map(|(pc, ops)| {
+                            (
+                                AddrOp::ModuleAddress { module, vaddr: *pc },
+                                AddrOp::from_dwarf(ops, module),
+                            )
+                        })
+                        .collect(),
+                })),
             })
             .collect()
     }

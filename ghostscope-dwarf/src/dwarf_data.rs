@@ -1,6 +1,7 @@
 //! The parsed DWARF of one module: units in section order, and helpers that
 //! read a DIE by its global `.debug_info` offset.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use gimli::{AttributeValue, DebuggingInformationEntry, LittleEndian, Unit, UnitOffset};
@@ -26,6 +27,9 @@ pub(crate) struct UnitData {
 pub(crate) struct DwarfData {
     pub(crate) dwarf: gimli::Dwarf<Slice>,
     pub(crate) units: Vec<UnitData>,
+    /// DWARF 5 type units (`-fdebug-types-section`): signature → global
+    /// offset of the unit's type DIE, for `DW_FORM_ref_sig8` references.
+    type_units: HashMap<u64, u64>,
 }
 
 impl DwarfData {
@@ -38,12 +42,20 @@ impl DwarfData {
             ))
         })?;
         let mut units = Vec::new();
+        let mut type_units = HashMap::new();
         let mut headers = dwarf.units();
         while let Some(header) = headers.next()? {
             let Some(start) = header.debug_info_offset().map(|o| o.0 as u64) else {
                 continue;
             };
             let end = start + header.length_including_self() as u64;
+            if let gimli::UnitType::Type {
+                type_signature,
+                type_offset,
+            } = header.type_()
+            {
+                type_units.insert(type_signature.0, start + type_offset.0 as u64);
+            }
             let unit = dwarf.unit(header)?;
             units.push(UnitData {
                 unit,
@@ -52,7 +64,11 @@ impl DwarfData {
                 lines: OnceLock::new(),
             });
         }
-        Ok(DwarfData { dwarf, units })
+        Ok(DwarfData {
+            dwarf,
+            units,
+            type_units,
+        })
     }
 
     /// Index of the unit that contains a global DIE offset.
@@ -92,6 +108,7 @@ impl DwarfData {
         match entry.attr_value(at)? {
             AttributeValue::UnitRef(o) => Some(self.global(unit, o)),
             AttributeValue::DebugInfoRef(o) => Some(o.0 as u64),
+            AttributeValue::DebugTypesRef(sig) => self.type_units.get(&sig.0).copied(),
             _ => None,
         }
     }
@@ -147,6 +164,7 @@ impl DwarfData {
         match value {
             AttributeValue::UnitRef(o) => Some(self.global(u, o)),
             AttributeValue::DebugInfoRef(o) => Some(o.0 as u64),
+            AttributeValue::DebugTypesRef(sig) => self.type_units.get(&sig.0).copied(),
             _ => None,
         }
     }
@@ -160,6 +178,53 @@ impl DwarfData {
                     out.push(r.begin..r.end);
                 }
             }
+        }
+        out
+    }
+
+    /// Where each range of a DIE starts, empty ranges included (which
+    /// [`DwarfData::ranges`] drops): gcc marks where an inlined scope begins
+    /// with an empty range at its entry.
+    pub(crate) fn range_starts(&self, unit: usize, entry: &Die) -> Vec<u64> {
+        let u = &self.units[unit].unit;
+        if let Some(low) = self.address(unit, entry, gimli::DW_AT_low_pc) {
+            return vec![low];
+        }
+        let mut out = Vec::new();
+        let Some(value) = entry.attr_value(gimli::DW_AT_ranges) else {
+            return out;
+        };
+        let Ok(Some(offset)) = self.dwarf.attr_ranges_offset(u, value) else {
+            return out;
+        };
+        let Ok(mut raw) = self.dwarf.raw_ranges(u, offset) else {
+            return out;
+        };
+        let mut base = u.low_pc;
+        let addr = |i| self.dwarf.address(u, i).ok();
+        while let Ok(Some(r)) = raw.next() {
+            use gimli::RawRngListEntry as E;
+            let start = match r {
+                // DWARF 4 `.debug_ranges`: an all-ones start selects a new base.
+                E::AddressOrOffsetPair { begin, end } if begin == u64::MAX => {
+                    base = end;
+                    None
+                }
+                E::BaseAddress { addr: a } => {
+                    base = a;
+                    None
+                }
+                E::BaseAddressx { addr: i } => {
+                    base = addr(i).unwrap_or(0);
+                    None
+                }
+                E::AddressOrOffsetPair { begin, .. } | E::OffsetPair { begin, .. } => {
+                    Some(base.wrapping_add(begin))
+                }
+                E::StartEnd { begin, .. } | E::StartLength { begin, .. } => Some(begin),
+                E::StartxEndx { begin, .. } | E::StartxLength { begin, .. } => addr(begin),
+            };
+            out.extend(start.filter(|a| !u.is_tombstone_address(*a)));
         }
         out
     }

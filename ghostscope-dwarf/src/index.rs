@@ -31,12 +31,30 @@ pub struct FunctionCode {
     pub entry_range_end: u64,
 }
 
+/// A call recorded in DWARF (`DW_TAG_call_site`, or gcc's DWARF 4
+/// `DW_TAG_GNU_call_site`), for recovering the callee's entry values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CallSite {
+    /// The call-site DIE; its children are the parameters.
+    pub(crate) die: u64,
+    /// The callee DIE it names (a definition, abstract instance or declaration).
+    pub(crate) callee: u64,
+    /// The outermost concrete function the call is in.
+    pub(crate) caller: u64,
+    /// Module-relative address the call returns to (0 for a tail call).
+    pub(crate) return_pc: u64,
+    /// A tail call: the callee returns to the caller's caller.
+    pub(crate) tail: bool,
+}
+
 /// Name → DIE maps of one module.
 #[derive(Debug, Default)]
 pub(crate) struct ModuleIndex {
     pub(crate) functions: HashMap<String, Vec<FunctionCode>>,
     pub(crate) globals: HashMap<String, Vec<u64>>,
     pub(crate) types: HashMap<String, Vec<(gimli::DwTag, u64)>>,
+    /// Direct calls, by the callee's name.
+    pub(crate) call_sites: HashMap<String, Vec<CallSite>>,
 }
 
 /// What one thread's scan of some units found.
@@ -45,6 +63,7 @@ struct PartialIndex {
     index: ModuleIndex,
     subprograms: HashMap<u64, SubprogramInfo>,
     candidates: Vec<CodeCandidate>,
+    calls: Vec<CallSite>,
 }
 
 /// What the scan remembers about each subprogram DIE, to name the concrete
@@ -92,6 +111,7 @@ impl ModuleIndex {
         let mut index = ModuleIndex::default();
         let mut subprograms: HashMap<u64, SubprogramInfo> = HashMap::new();
         let mut candidates: Vec<CodeCandidate> = Vec::new();
+        let mut calls: Vec<CallSite> = Vec::new();
         for part in parts {
             for (k, v) in part.index.globals {
                 index.globals.entry(k).or_default().extend(v);
@@ -101,6 +121,7 @@ impl ModuleIndex {
             }
             subprograms.extend(part.subprograms);
             candidates.extend(part.candidates);
+            calls.extend(part.calls);
         }
         // Units were scanned out of order; keep the lists in DIE order.
         for dies in index.globals.values_mut() {
@@ -109,18 +130,23 @@ impl ModuleIndex {
         for dies in index.types.values_mut() {
             dies.sort_unstable_by_key(|(_, die)| *die);
         }
-        for c in candidates {
-            let name = c.own_name.clone().or_else(|| {
-                let mut link = c.origin;
-                for _ in 0..8 {
-                    let info = subprograms.get(&link?)?;
-                    if let Some(n) = &info.name {
-                        return Some(n.clone());
-                    }
-                    link = info.link;
+        let name_of = |mut link: Option<u64>| {
+            for _ in 0..8 {
+                let info = subprograms.get(&link?)?;
+                if let Some(n) = &info.name {
+                    return Some(n.clone());
                 }
-                None
-            });
+                link = info.link;
+            }
+            None
+        };
+        for call in calls {
+            if let Some(name) = name_of(Some(call.callee)) {
+                index.call_sites.entry(name).or_default().push(call);
+            }
+        }
+        for c in candidates {
+            let name = c.own_name.clone().or_else(|| name_of(c.origin));
             let Some(name) = name else { continue };
             index.functions.entry(name).or_default().push(FunctionCode {
                 die: c.die,
@@ -142,11 +168,13 @@ fn scan_unit(data: &DwarfData, u: usize, part: &mut PartialIndex) {
         index,
         subprograms,
         candidates,
+        calls,
     } = part;
     let unit = &data.units[u].unit;
     let mut cursor = unit.entries();
-    // Depth of the innermost enclosing subprogram, if any.
+    // Depth and DIE of the outermost enclosing subprogram, if any.
     let mut function_depth: Option<isize> = None;
+    let mut function_die = 0;
     while let Ok(Some(entry)) = cursor.next_dfs() {
         let depth = entry.depth();
         if function_depth.is_some_and(|d| depth <= d) {
@@ -172,6 +200,27 @@ fn scan_unit(data: &DwarfData, u: usize, part: &mut PartialIndex) {
                 subprograms.insert(die, SubprogramInfo { name, link });
                 if function_depth.is_none() {
                     function_depth = Some(depth);
+                    function_die = die;
+                }
+            }
+            gimli::DW_TAG_call_site | gimli::DW_TAG_GNU_call_site if function_depth.is_some() => {
+                let callee = data
+                    .reference(u, entry, gimli::DW_AT_call_origin)
+                    .or_else(|| data.reference(u, entry, gimli::DW_AT_abstract_origin));
+                let tail = DwarfData::flag(entry, gimli::DW_AT_call_tail_call)
+                    || DwarfData::flag(entry, gimli::DW_AT_GNU_tail_call);
+                let return_pc = data
+                    .address(u, entry, gimli::DW_AT_call_return_pc)
+                    .or_else(|| data.address(u, entry, gimli::DW_AT_low_pc))
+                    .unwrap_or(0);
+                if let Some(callee) = callee {
+                    calls.push(CallSite {
+                        die,
+                        callee,
+                        caller: function_die,
+                        return_pc: if tail { 0 } else { return_pc },
+                        tail,
+                    });
                 }
             }
             gimli::DW_TAG_inlined_subroutine => {
@@ -222,7 +271,7 @@ fn scan_unit(data: &DwarfData, u: usize, part: &mut PartialIndex) {
 /// The entry PC of a concrete function or inlined copy, and the end of the
 /// range holding it: `DW_AT_entry_pc`, else `DW_AT_low_pc`, else the first
 /// range of `DW_AT_ranges` (the hot part of a hot/cold split).
-fn code_entry(data: &DwarfData, u: usize, entry: &Die) -> Option<(u64, u64)> {
+pub(crate) fn code_entry(data: &DwarfData, u: usize, entry: &Die) -> Option<(u64, u64)> {
     let ranges = data.ranges(u, entry);
     let first = ranges.first()?.clone();
     let entry_pc = match entry.attr_value(gimli::DW_AT_entry_pc) {

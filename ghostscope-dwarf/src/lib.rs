@@ -12,6 +12,7 @@ mod abi;
 mod cfi;
 mod dwarf_data;
 mod elf;
+mod entry_values;
 mod error;
 mod index;
 mod lines;
@@ -27,7 +28,9 @@ pub use elf::{ElfFile, ElfSymbol, LoadSegment};
 pub use error::DwarfError;
 pub use index::{CodeKind, FunctionCode};
 pub use lines::SourceLocation;
-pub use location::{Location, Piece, ReadOp};
+pub use location::{
+    short_reason, CallSiteArguments, CallerValues, EntryValue, Location, Piece, ReadOp,
+};
 pub use module::Module;
 pub use process::{parse_maps, read_mappings, Mapping};
 pub use registers::{

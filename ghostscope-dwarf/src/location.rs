@@ -48,6 +48,55 @@ pub enum ReadOp {
     Not,
     /// Push a copy of the top of the stack.
     Dup,
+    /// Push a copy of the entry `n` below the top (`DW_OP_over` is 1).
+    Pick(u8),
+    /// Exchange the two top entries.
+    Swap,
+    /// Pop the top entry.
+    Drop,
+    /// Push the value a register had when the current function was entered
+    /// (`DW_OP_entry_value`), recovered at run time from the call site the
+    /// function was called from.
+    EntryValue(Box<EntryValue>),
+}
+
+/// How a register's value at function entry is recovered at a probe inside
+/// the function: the frame's return address says which call site the call
+/// came from, and that call site records the argument
+/// (`DW_AT_call_value`) in terms of the caller's frame, which CFI unwinds.
+/// A return address that matches no known call site is reported as a
+/// failure ("entry not captured"), never as a guess.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryValue {
+    /// DWARF number of the register.
+    pub register: u16,
+    /// Ops that push this frame's return address.
+    pub return_address: Vec<ReadOp>,
+    /// Per known call site: its return address (module-relative) and the
+    /// ops that compute the register's entry value when called from there.
+    pub callers: Vec<(u64, Vec<ReadOp>)>,
+}
+
+/// What one call site records about the arguments it passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSiteArguments {
+    /// Module-relative address the call returns to.
+    pub return_pc: u64,
+    /// Per argument register, the ops that compute the value it was called
+    /// with, already unwound into the callee's frame.
+    pub registers: Vec<(u16, Vec<ReadOp>)>,
+}
+
+/// What the callers of the function that contains a PC record about its
+/// arguments: the input [`translate`] needs to lower `DW_OP_entry_value`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallerValues {
+    /// Ops that push the frame's return address.
+    pub return_address: Vec<ReadOp>,
+    /// Call sites of the function in its module.
+    pub sites: Vec<CallSiteArguments>,
+    /// Why entry values cannot be recovered in this function at all.
+    pub refused: Option<String>,
 }
 
 /// Where a value lives at one PC.
@@ -63,6 +112,15 @@ pub enum Location {
     Implicit(Vec<u8>),
     /// The value is split across several locations.
     Pieces(Vec<Piece>),
+    /// A pointer the compiler optimized away, to an object whose value is
+    /// still known (`DW_OP_implicit_pointer`): it has no address, but
+    /// dereferencing it reads the object `object` from byte `offset`.
+    ImplicitPointer {
+        /// The DIE of the object pointed into (global `.debug_info` offset).
+        object: u64,
+        /// Byte offset into the object.
+        offset: i64,
+    },
     /// The compiler dropped the value at this PC.
     OptimizedOut,
     /// The value exists but a uprobe cannot read it (reason in words).
@@ -73,6 +131,17 @@ impl Location {
     /// Whether bytes can be produced from this location.
     pub fn is_readable(&self) -> bool {
         !matches!(self, Location::OptimizedOut | Location::Unavailable(_))
+    }
+
+    /// Whether reading the value needs the caller's call-site values
+    /// (it uses `DW_OP_entry_value` away from the function's entry).
+    pub fn needs_caller_values(&self) -> bool {
+        let uses = |ops: &[ReadOp]| ops.iter().any(|op| matches!(op, ReadOp::EntryValue(_)));
+        match self {
+            Location::Memory(ops) | Location::Value(ops) => uses(ops),
+            Location::Pieces(pieces) => pieces.iter().any(|p| p.location.needs_caller_values()),
+            _ => false,
+        }
     }
 
     /// A short description for `--dry-run-details`.
@@ -86,6 +155,9 @@ impl Location {
             Location::Value(ops) => format!("computed {}", describe_ops(ops)),
             Location::Implicit(b) => format!("constant ({} bytes)", b.len()),
             Location::Pieces(p) => format!("{} pieces", p.len()),
+            Location::ImplicitPointer { offset, .. } => {
+                format!("implicit pointer (object offset {offset})")
+            }
             Location::OptimizedOut => "optimized out".to_string(),
             Location::Unavailable(why) => why.clone(),
         }
@@ -102,10 +174,39 @@ fn describe_ops(ops: &[ReadOp]) -> String {
                 gp_register(*r).map_or_else(|| format!("reg{r}"), |g| g.name.to_string())
             }
             ReadOp::Deref { size } => format!("deref{size}"),
+            ReadOp::Pick(n) => format!("pick{n}"),
+            ReadOp::EntryValue(ev) => format!(
+                "entry_value({}; {} call site{})",
+                gp_register(ev.register)
+                    .map_or_else(|| format!("reg{}", ev.register), |g| g.name.to_string()),
+                ev.callers.len(),
+                if ev.callers.len() == 1 { "" } else { "s" }
+            ),
             other => format!("{other:?}").to_lowercase(),
         })
         .collect();
     parts.join(" ")
+}
+
+/// The short form of why a value is unavailable, for the
+/// `<unavailable: …>` marker printed in the value's place: the first clause
+/// of the reason, and for a register uprobes cannot read just its name.
+pub fn short_reason(reason: &str) -> String {
+    if let Some(rest) = reason.strip_prefix("Unsupported DWARF register: ") {
+        if let Some(name) = rest
+            .split_once('(')
+            .and_then(|(_, r)| r.split_once(')'))
+            .map(|(name, _)| name)
+        {
+            return format!("in register {name}");
+        }
+    }
+    reason
+        .split(';')
+        .next()
+        .unwrap_or(reason)
+        .trim()
+        .to_string()
 }
 
 /// One part of a composite location.
@@ -127,6 +228,9 @@ pub struct EvalContext {
     /// True when the PC is the function's first instruction, so a
     /// `DW_OP_entry_value` of a register is that register's current value.
     pub at_function_entry: bool,
+    /// Elsewhere in the function, what its callers record about its
+    /// arguments, to recover `DW_OP_entry_value`.
+    pub callers: Option<std::sync::Arc<CallerValues>>,
 }
 
 /// Resolves `DW_OP_addrx` indices; supplied by the module.
@@ -162,29 +266,30 @@ fn translate_inner<R: Reader>(
     ctx: &EvalContext,
     addrs: &dyn AddressIndex,
 ) -> Result<Location, String> {
-    let mut ops_iter = expr.operations(encoding);
+    let mut input = expr.0;
     let mut pieces: Vec<Piece> = Vec::new();
     let mut ops: Vec<ReadOp> = Vec::new();
     let mut kind = PieceKind::Memory;
-    let unsupported = |what: &str| format!("unsupported DWARF operation {what}");
-    loop {
-        let op = match ops_iter.next() {
-            Ok(Some(op)) => op,
-            Ok(None) => break,
-            Err(e) => return Err(format!("malformed DWARF expression: {e}")),
+    while !input.is_empty() {
+        let opcode = input.clone().read_u8().map(gimli::DwOp).ok();
+        let op = Operation::parse(&mut input, encoding)
+            .map_err(|e| format!("malformed DWARF expression: {e}"))?;
+        let unsupported = || match opcode {
+            Some(code) => format!("{code} is not supported"),
+            None => "an unknown DWARF operation is not supported".to_string(),
         };
         match op {
             Operation::Address { address } => ops.push(ReadOp::ModuleAddress(address)),
             Operation::AddressIndex { index } => {
                 let a = addrs
                     .address(gimli::ReaderOffset::into_u64(index.0))
-                    .ok_or_else(|| "unresolvable DW_OP_addrx".to_string())?;
+                    .ok_or_else(|| "DW_OP_addrx index not in .debug_addr".to_string())?;
                 ops.push(ReadOp::ModuleAddress(a));
             }
             Operation::ConstantIndex { index } => {
                 let a = addrs
                     .address(gimli::ReaderOffset::into_u64(index.0))
-                    .ok_or_else(|| "unresolvable DW_OP_constx".to_string())?;
+                    .ok_or_else(|| "DW_OP_constx index not in .debug_addr".to_string())?;
                 ops.push(ReadOp::Const(a));
             }
             Operation::UnsignedConstant { value } => ops.push(ReadOp::Const(value)),
@@ -197,11 +302,16 @@ fn translate_inner<R: Reader>(
                 kind = PieceKind::Register(r);
             }
             Operation::RegisterOffset {
-                register, offset, ..
+                register,
+                offset,
+                base_type,
             } => {
                 let r = register.0;
                 if gp_register(r).is_none() {
                     return Err(unreadable_register_reason(r));
+                }
+                if gimli::ReaderOffset::into_u64(base_type.0) != 0 {
+                    return Err(unsupported());
                 }
                 ops.push(ReadOp::Register(r));
                 if offset != 0 {
@@ -228,10 +338,12 @@ fn translate_inner<R: Reader>(
                 ops.extend(cfa.iter().cloned());
             }
             Operation::Deref {
-                size, space: false, ..
-            } => {
+                size,
+                space: false,
+                base_type,
+            } if gimli::ReaderOffset::into_u64(base_type.0) == 0 => {
                 if size == 0 || size > 8 {
-                    return Err(unsupported("DW_OP_deref_size with a size above 8"));
+                    return Err(unsupported());
                 }
                 ops.push(ReadOp::Deref { size });
             }
@@ -251,37 +363,23 @@ fn translate_inner<R: Reader>(
             Operation::Neg => ops.push(ReadOp::Neg),
             Operation::Not => ops.push(ReadOp::Not),
             Operation::Pick { index: 0 } => ops.push(ReadOp::Dup),
+            Operation::Pick { index } => ops.push(ReadOp::Pick(index)),
+            Operation::Swap => ops.push(ReadOp::Swap),
+            Operation::Drop => ops.push(ReadOp::Drop),
             Operation::Nop => {}
             Operation::StackValue => kind = PieceKind::Value,
             Operation::ImplicitValue { data } => {
                 kind = PieceKind::Implicit(data.to_slice().map_err(|e| e.to_string())?.to_vec())
             }
             Operation::EntryValue { expression } => {
-                // At a function's first instruction every register still holds
-                // its entry value; elsewhere recovering it needs call-site info.
-                let inner = gimli::Expression(expression);
-                let mut inner_ops = inner.operations(encoding);
-                let reg = match inner_ops.next() {
-                    Ok(Some(Operation::Register { register })) => register.0,
-                    _ => return Err(unsupported("DW_OP_entry_value of a non-register")),
-                };
-                if !ctx.at_function_entry {
-                    return Err(
-                        "value is only recoverable from the caller (DW_OP_entry_value) at this PC"
-                            .to_string(),
-                    );
-                }
-                if gp_register(reg).is_none() {
-                    return Err(unreadable_register_reason(reg));
-                }
-                ops.push(ReadOp::Register(reg));
+                ops.push(entry_value(expression, encoding, ctx)?);
             }
             Operation::Piece {
                 size_in_bits,
                 bit_offset,
             } => {
                 if size_in_bits % 8 != 0 || bit_offset.unwrap_or(0) != 0 {
-                    return Err(unsupported("DW_OP_bit_piece"));
+                    return Err("DW_OP_bit_piece that is not byte-aligned is not supported".into());
                 }
                 let location = finish_piece(std::mem::take(&mut ops), kind)?;
                 kind = PieceKind::Memory;
@@ -293,10 +391,18 @@ fn translate_inner<R: Reader>(
             Operation::TLS => {
                 return Err("thread-local storage is not supported yet".to_string());
             }
-            Operation::ImplicitPointer { .. } => {
-                return Err(unsupported("DW_OP_implicit_pointer"));
+            Operation::ImplicitPointer { value, byte_offset } => {
+                if !ops.is_empty() || !input.is_empty() {
+                    return Err(
+                        "DW_OP_implicit_pointer inside a larger expression is not supported".into(),
+                    );
+                }
+                return Ok(Location::ImplicitPointer {
+                    object: gimli::ReaderOffset::into_u64(value.0),
+                    offset: byte_offset,
+                });
             }
-            other => return Err(unsupported(&format!("{other:?}"))),
+            _ => return Err(unsupported()),
         }
     }
     if !pieces.is_empty() {
@@ -308,11 +414,59 @@ fn translate_inner<R: Reader>(
     finish_piece(ops, kind)
 }
 
+/// Lowers `DW_OP_entry_value(DW_OP_regN)`: at the function's first
+/// instruction the register itself; elsewhere the value the caller passed,
+/// through its call-site records.
+fn entry_value<R: Reader>(
+    expression: R,
+    encoding: gimli::Encoding,
+    ctx: &EvalContext,
+) -> Result<ReadOp, String> {
+    let mut inner = gimli::Expression(expression).operations(encoding);
+    let reg = match (inner.next(), inner.next()) {
+        (Ok(Some(Operation::Register { register })), Ok(None)) => register.0,
+        _ => return Err("DW_OP_entry_value of anything but a register is not supported".into()),
+    };
+    if gp_register(reg).is_none() {
+        return Err(unreadable_register_reason(reg));
+    }
+    if ctx.at_function_entry {
+        return Ok(ReadOp::Register(reg));
+    }
+    let name = gp_register(reg).map_or("?", |g| g.name);
+    let callers = ctx.callers.as_ref().ok_or_else(|| {
+        format!("the entry value of {name} (DW_OP_entry_value) is not recoverable at this PC")
+    })?;
+    if let Some(why) = &callers.refused {
+        return Err(why.clone());
+    }
+    let cases: Vec<(u64, Vec<ReadOp>)> = callers
+        .sites
+        .iter()
+        .filter_map(|site| {
+            let (_, ops) = site.registers.iter().find(|(r, _)| *r == reg)?;
+            Some((site.return_pc, ops.clone()))
+        })
+        .collect();
+    if cases.is_empty() {
+        return Err(format!(
+            "no caller records the entry value of {name} (DW_OP_entry_value)"
+        ));
+    }
+    Ok(ReadOp::EntryValue(Box::new(EntryValue {
+        register: reg,
+        return_address: callers.return_address.clone(),
+        callers: cases,
+    })))
+}
+
 fn finish_piece(ops: Vec<ReadOp>, kind: PieceKind) -> Result<Location, String> {
     Ok(match kind {
         PieceKind::Register(r) => {
             if !ops.is_empty() {
-                return Err("register location mixed with other operations".to_string());
+                return Err(
+                    "a register location mixed with other operations is not supported".to_string(),
+                );
             }
             Location::Register(r)
         }

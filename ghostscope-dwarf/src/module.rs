@@ -8,14 +8,14 @@ use std::sync::{Mutex, OnceLock};
 
 use ghostscope_protocol::{TypeDesc, TypeRef};
 
-use crate::cfi::FrameTables;
+use crate::cfi::{FrameRow, FrameTables};
 use crate::dwarf_data::DwarfData;
 use crate::elf::{ElfFile, ElfSymbol};
 use crate::error::DwarfError;
-use crate::index::{FunctionCode, ModuleIndex};
+use crate::index::{CallSite, FunctionCode, ModuleIndex};
 use crate::lines::{LineTable, SourceLocation};
-use crate::location::{EvalContext, ReadOp};
-use crate::scope::{variable_location, visible_variables, Variable};
+use crate::location::{EvalContext, Location, ReadOp};
+use crate::scope::{object_location, variable_location, visible_variables, Variable};
 use crate::types::{type_desc, DefinitionLookup};
 
 /// An ELF module and its DWARF.
@@ -119,12 +119,13 @@ impl Module {
         dies.iter()
             .filter_map(|&die| {
                 let (u, entry) = data.entry(die)?;
+                let ty = self.type_desc(data.type_of(die));
                 Some(Variable {
                     name: name.to_string(),
                     is_parameter: false,
                     is_global: true,
-                    ty: self.type_desc(data.type_of(die)),
-                    location: variable_location(data, u, &entry, 0, &EvalContext::default()),
+                    location: variable_location(data, u, &entry, &ty, 0, &EvalContext::default()),
+                    ty,
                     scope_depth: 0,
                 })
             })
@@ -165,6 +166,18 @@ impl Module {
     /// Ops that push the CFA at `pc`.
     pub fn cfa_at(&self, pc: u64) -> Option<Vec<ReadOp>> {
         self.frames.cfa_at(pc)
+    }
+
+    /// The CFI row at `pc`.
+    pub(crate) fn frame_row(&self, pc: u64) -> Option<FrameRow> {
+        self.frames.row_at(pc)
+    }
+
+    /// Direct calls to functions named `name` that DWARF records.
+    pub(crate) fn call_sites(&self, name: &str) -> &[CallSite] {
+        self.index()
+            .and_then(|i| i.call_sites.get(name))
+            .map_or(&[], |v| v.as_slice())
     }
 
     /// The outermost concrete function whose code contains `pc`.
@@ -219,6 +232,21 @@ impl Module {
         match self.dwarf.as_ref() {
             Some(data) => visible_variables(self, data, function_die, pc, at_function_entry),
             None => Vec::new(),
+        }
+    }
+
+    /// The location at `pc` of the object DIE an implicit pointer points
+    /// into, in the frame of the concrete function `function_die`.
+    pub fn object_location(
+        &self,
+        function_die: u64,
+        pc: u64,
+        at_function_entry: bool,
+        object: u64,
+    ) -> Location {
+        match self.dwarf.as_ref() {
+            Some(data) => object_location(self, data, function_die, pc, at_function_entry, object),
+            None => Location::OptimizedOut,
         }
     }
 

@@ -37,44 +37,31 @@ pub(crate) fn visible_variables(
     let Some((u, func)) = data.entry(function_die) else {
         return Vec::new();
     };
-    let cfa = module.cfa_at(pc);
-    let frame_base = func.attr(gimli::DW_AT_frame_base).and_then(|a| {
-        let expr = a.exprloc_value()?;
-        let ctx = EvalContext {
-            cfa: cfa.clone(),
-            ..Default::default()
-        };
-        match translate(
-            expr,
-            data.units[u].unit.encoding(),
-            &ctx,
-            &data.address_index(u),
-        ) {
-            Location::Register(r) => Some(vec![ReadOp::Register(r)]),
-            Location::Memory(ops) | Location::Value(ops) => Some(ops),
-            _ => None,
-        }
-    });
-    let ctx = EvalContext {
-        frame_base,
-        cfa: cfa.clone(),
-        at_function_entry,
-    };
-    let mut found: Vec<(Die, usize, u32)> = Vec::new();
-    collect(data, u, &func, pc, 0, &mut found);
-
+    let ctx = frame_context(module, data, function_die, pc, at_function_entry);
+    let cfa = ctx.cfa.clone();
+    let (_, mut found) = collect(data, u, &func, pc, 0);
+    // Name lookup takes the first match: in-scope variables, innermost
+    // scope first, then the function's other locals; declaration order
+    // within a scope.
+    found.sort_by_key(|f| (!f.in_scope, std::cmp::Reverse(f.depth)));
     let mut vars: Vec<Variable> = found
         .iter()
-        .map(|(entry, unit, depth)| {
-            let die = data.global(*unit, entry.offset());
-            Variable {
-                name: data.name_of(die).unwrap_or_default(),
+        .filter_map(|f| {
+            let (_, entry) = data.entry(f.die)?;
+            let ty = module.type_desc(data.type_of(f.die));
+            Some(Variable {
+                name: data.name_of(f.die).unwrap_or_default(),
                 is_parameter: entry.tag() == gimli::DW_TAG_formal_parameter,
                 is_global: false,
-                ty: module.type_desc(data.type_of(die)),
-                location: variable_location(data, *unit, entry, pc, &ctx),
-                scope_depth: *depth,
-            }
+                location: match &f.concrete {
+                    Some((unit, concrete)) if f.in_scope => {
+                        variable_location(data, *unit, concrete, &ty, pc, &ctx)
+                    }
+                    _ => Location::OptimizedOut,
+                },
+                ty,
+                scope_depth: f.depth,
+            })
         })
         .filter(|v| !v.name.is_empty())
         .collect();
@@ -82,9 +69,74 @@ pub(crate) fn visible_variables(
     if at_function_entry {
         apply_entry_abi(module, data, function_die, &mut vars, cfa.as_deref());
     }
-    // Innermost scope first; declaration order within a scope.
-    vars.sort_by_key(|v| std::cmp::Reverse(v.scope_depth));
     vars
+}
+
+/// What location expressions in the concrete function `function_die` refer
+/// to at `pc`: its frame base, the CFA, and its callers' call-site values.
+fn frame_context(
+    module: &Module,
+    data: &DwarfData,
+    function_die: u64,
+    pc: u64,
+    at_function_entry: bool,
+) -> EvalContext {
+    let cfa = module.cfa_at(pc);
+    let frame_base = data
+        .entry(function_die)
+        .and_then(|(u, func)| frame_base(data, u, &func, cfa.clone()));
+    EvalContext {
+        frame_base,
+        cfa,
+        at_function_entry,
+        callers: (!at_function_entry)
+            .then(|| crate::entry_values::caller_values(module, data, function_die, pc)),
+    }
+}
+
+/// Ops that push the frame base (`DW_AT_frame_base`) of the function DIE
+/// `func`, given ops that push the CFA at the PC.
+pub(crate) fn frame_base(
+    data: &DwarfData,
+    u: usize,
+    func: &Die,
+    cfa: Option<Vec<ReadOp>>,
+) -> Option<Vec<ReadOp>> {
+    let expr = func.attr(gimli::DW_AT_frame_base)?.exprloc_value()?;
+    let ctx = EvalContext {
+        cfa,
+        ..Default::default()
+    };
+    match translate(
+        expr,
+        data.units[u].unit.encoding(),
+        &ctx,
+        &data.address_index(u),
+    ) {
+        Location::Register(r) => Some(vec![ReadOp::Register(r)]),
+        Location::Memory(ops) | Location::Value(ops) => Some(ops),
+        _ => None,
+    }
+}
+
+/// The location at `pc` of the object an implicit pointer points into:
+/// the DIE `object`, read in the frame of the concrete function `function_die`.
+pub(crate) fn object_location(
+    module: &Module,
+    data: &DwarfData,
+    function_die: u64,
+    pc: u64,
+    at_function_entry: bool,
+    object: u64,
+) -> Location {
+    let Some((u, entry)) = data.entry(object) else {
+        return Location::Unavailable(
+            "the implicit pointer's target is not in the debug info".into(),
+        );
+    };
+    let ctx = frame_context(module, data, function_die, pc, at_function_entry);
+    let ty = module.type_desc(data.type_of(object));
+    variable_location(data, u, &entry, &ty, pc, &ctx)
 }
 
 /// Replaces frame-relative parameter locations, which are not yet valid at
@@ -129,33 +181,133 @@ fn apply_entry_abi(
     }
 }
 
-fn collect(
-    data: &DwarfData,
-    u: usize,
-    scope: &Die,
-    pc: u64,
+/// A variable DIE of the function's scope tree.
+struct Found {
+    /// The DIE that names and types the variable.
+    die: u64,
+    /// The concrete DIE and its unit, whose location applies; `None` for a
+    /// parameter or local the concrete copy has no DIE for at all (clang
+    /// drops them from inlined copies when the value is gone).
+    concrete: Option<(usize, Die)>,
     depth: u32,
-    out: &mut Vec<(Die, usize, u32)>,
-) {
+    /// Whether its block is entered at the PC. A local of a block the PC is
+    /// not in exists in the function but has no value here.
+    in_scope: bool,
+}
+
+/// Collects the variables of `scope` and of its nested lexical blocks and
+/// inlined copies. Returns whether `scope` or a scope nested in it is
+/// entered at `pc`, and the variables: those of blocks not entered are
+/// marked out of scope, and inlined copies not entered are left out (their
+/// variables belong to another function).
+fn collect(data: &DwarfData, u: usize, scope: &Die, pc: u64, depth: u32) -> (bool, Vec<Found>) {
+    let mut own = Vec::new();
+    let mut nested = Vec::new();
+    let mut inner_entered = false;
     for child in data.children(u, scope) {
         match child.tag() {
-            gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable => out.push((child, u, depth)),
-            gimli::DW_TAG_lexical_block | gimli::DW_TAG_inlined_subroutine => {
-                let ranges = data.ranges(u, &child);
-                if ranges.is_empty() || ranges.iter().any(|r| r.contains(&pc)) {
-                    collect(data, u, &child, pc, depth + 1, out);
+            gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable => own.push(Found {
+                die: data.global(u, child.offset()),
+                concrete: Some((u, child)),
+                depth,
+                in_scope: true,
+            }),
+            tag @ (gimli::DW_TAG_lexical_block | gimli::DW_TAG_inlined_subroutine) => {
+                let (entered, vars) = collect(data, u, &child, pc, depth + 1);
+                inner_entered |= entered;
+                if entered || tag == gimli::DW_TAG_lexical_block {
+                    nested.extend(vars);
                 }
             }
             _ => {}
         }
     }
+    let entered = inner_entered || scope_entered(data, u, scope, pc);
+    if entered {
+        own.extend(missing_from_origin(data, u, scope, depth));
+    } else {
+        for f in &mut own {
+            f.in_scope = false;
+        }
+    }
+    own.extend(nested);
+    (entered, own)
 }
 
-/// The location of a variable DIE at `pc`.
+/// Whether a lexical block or inlined copy is entered at `pc`: one of its
+/// ranges contains the PC or starts there, it has no ranges at all (a block
+/// that spans its parent), or it is an inlined copy whose entry PC is the
+/// PC. gcc starts an inlined copy and its body block with an empty range
+/// at the call (the scope begins there, at a later location view), and the
+/// entry PC often lies outside every non-empty range.
+fn scope_entered(data: &DwarfData, u: usize, scope: &Die, pc: u64) -> bool {
+    if scope.tag() == gimli::DW_TAG_subprogram {
+        return true;
+    }
+    let has_ranges =
+        scope.attr(gimli::DW_AT_low_pc).is_some() || scope.attr(gimli::DW_AT_ranges).is_some();
+    if !has_ranges
+        || data.ranges(u, scope).iter().any(|r| r.contains(&pc))
+        || data.range_starts(u, scope).contains(&pc)
+    {
+        return true;
+    }
+    scope.tag() == gimli::DW_TAG_inlined_subroutine
+        && crate::index::code_entry(data, u, scope).is_some_and(|(entry, _)| entry == pc)
+}
+
+/// The abstract origins referenced by the variable DIEs anywhere under
+/// `scope`, in blocks entered at the PC or not.
+fn origins_under(data: &DwarfData, u: usize, scope: &Die, out: &mut Vec<u64>) {
+    for child in data.children(u, scope) {
+        match child.tag() {
+            gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable => {
+                out.extend(data.reference(u, &child, gimli::DW_AT_abstract_origin));
+            }
+            gimli::DW_TAG_lexical_block => origins_under(data, u, &child, out),
+            _ => {}
+        }
+    }
+}
+
+/// Parameters and top-level locals of the abstract origin of `scope` (an
+/// inlined copy, or an out-of-line copy of an inline function) that no DIE
+/// of the concrete copy stands for: they exist in the source, so they are
+/// visible, but the compiler kept no value for them.
+fn missing_from_origin(data: &DwarfData, u: usize, scope: &Die, depth: u32) -> Vec<Found> {
+    let Some(origin) = data.reference(u, scope, gimli::DW_AT_abstract_origin) else {
+        return Vec::new();
+    };
+    let Some((ou, origin_entry)) = data.entry(origin) else {
+        return Vec::new();
+    };
+    let mut covered = Vec::new();
+    origins_under(data, u, scope, &mut covered);
+    data.children(ou, &origin_entry)
+        .into_iter()
+        .filter(|c| {
+            matches!(
+                c.tag(),
+                gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable
+            )
+        })
+        .map(|c| data.global(ou, c.offset()))
+        .filter(|die| !covered.contains(die))
+        .map(|die| Found {
+            die,
+            concrete: None,
+            depth,
+            in_scope: true,
+        })
+        .collect()
+}
+
+/// The location of a variable DIE of type `ty` at `pc`.
 pub(crate) fn variable_location(
     data: &DwarfData,
     u: usize,
     entry: &Die,
+    ty: &TypeDesc,
     pc: u64,
     ctx: &EvalContext,
 ) -> Location {
@@ -166,30 +318,70 @@ pub(crate) fn variable_location(
             return translate(expr, unit.encoding(), ctx, &addrs);
         }
         let Ok(Some(mut list)) = data.dwarf.attr_locations(unit, attr.value()) else {
-            return Location::Unavailable("unreadable location list".into());
+            return Location::Unavailable("the location list is unreadable".into());
         };
-        while let Ok(Some(item)) = list.next() {
-            if item.range.begin <= pc && pc < item.range.end {
-                return translate(item.data, unit.encoding(), ctx, &addrs);
+        // A DWARF 5 default entry applies only where no bounded entry does.
+        let mut default = None;
+        loop {
+            match list.next() {
+                Ok(Some(item)) if item.range.begin == 0 && item.range.end == u64::MAX => {
+                    default = Some(item.data);
+                }
+                Ok(Some(item)) if item.range.begin <= pc && pc < item.range.end => {
+                    return translate(item.data, unit.encoding(), ctx, &addrs);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => return Location::Unavailable(format!("malformed location list: {e}")),
             }
         }
-        return Location::OptimizedOut;
+        return match default {
+            Some(expr) => translate(expr, unit.encoding(), ctx, &addrs),
+            None => Location::OptimizedOut,
+        };
     }
     match entry.attr_value(gimli::DW_AT_const_value) {
-        Some(value) => const_bytes(value).map_or(Location::OptimizedOut, Location::Implicit),
+        Some(value) => {
+            const_bytes(data, u, value, ty).map_or(Location::OptimizedOut, Location::Implicit)
+        }
         None => Location::OptimizedOut,
     }
 }
 
-fn const_bytes(value: AttributeValue<crate::dwarf_data::Slice>) -> Option<Vec<u8>> {
-    Some(match value {
-        AttributeValue::Sdata(v) => v.to_le_bytes().to_vec(),
-        AttributeValue::Udata(v) => v.to_le_bytes().to_vec(),
-        AttributeValue::Data1(v) => vec![v],
-        AttributeValue::Data2(v) => v.to_le_bytes().to_vec(),
-        AttributeValue::Data4(v) => v.to_le_bytes().to_vec(),
-        AttributeValue::Data8(v) => v.to_le_bytes().to_vec(),
-        AttributeValue::Block(b) => b.slice().to_vec(),
-        _ => return None,
-    })
+/// The bytes of a `DW_AT_const_value`, sized to the variable's type: the
+/// constant forms are as small as the value (gcc writes 11 as one byte),
+/// and are sign-extended when the form or the type is signed.
+fn const_bytes(
+    data: &DwarfData,
+    u: usize,
+    value: AttributeValue<crate::dwarf_data::Slice>,
+    ty: &TypeDesc,
+) -> Option<Vec<u8>> {
+    let signed_type = ty.integer_layout().is_some_and(|(_, signed)| signed);
+    let (mut bytes, sign_extend) = match value {
+        AttributeValue::Sdata(v) => (v.to_le_bytes().to_vec(), true),
+        AttributeValue::Udata(v) => (v.to_le_bytes().to_vec(), false),
+        AttributeValue::Data1(v) => (vec![v], signed_type),
+        AttributeValue::Data2(v) => (v.to_le_bytes().to_vec(), signed_type),
+        AttributeValue::Data4(v) => (v.to_le_bytes().to_vec(), signed_type),
+        AttributeValue::Data8(v) => (v.to_le_bytes().to_vec(), signed_type),
+        AttributeValue::Block(b) => (b.slice().to_vec(), false),
+        // A string constant (DW_FORM_strp and friends) for a char array.
+        other => {
+            let s = data.dwarf.attr_string(&data.units[u].unit, other).ok()?;
+            let mut b = s.slice().to_vec();
+            b.push(0);
+            (b, false)
+        }
+    };
+    let Some(size) = ty.size().filter(|s| *s > 0) else {
+        return Some(bytes);
+    };
+    let fill = if sign_extend && bytes.last().is_some_and(|b| b & 0x80 != 0) {
+        0xff
+    } else {
+        0
+    };
+    bytes.resize(size as usize, fill);
+    Some(bytes)
 }

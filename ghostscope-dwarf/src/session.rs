@@ -452,12 +452,30 @@ impl DebugSession {
             return Vec::new();
         };
         let module = &self.modules[site.module].module;
-        // A line or address probe can also land on a function's first
-        // instruction; the arguments are then still where the caller put them.
-        let at_entry = site.kind == SiteKind::FunctionEntry
+        module.variables_at(die, site.pc, self.at_function_entry(site))
+    }
+
+    /// Where the object an implicit pointer visible at `site` points into
+    /// is (`object` is from [`Location::ImplicitPointer`](crate::Location)).
+    pub fn object_location(&self, site: &ProbeSite, object: u64) -> crate::Location {
+        let Some(die) = site.function_die else {
+            return crate::Location::OptimizedOut;
+        };
+        let module = &self.modules[site.module].module;
+        module.object_location(die, site.pc, self.at_function_entry(site), object)
+    }
+
+    /// Whether the site is the first instruction of its function. A line or
+    /// address probe can land there too; the arguments are then still where
+    /// the caller put them.
+    fn at_function_entry(&self, site: &ProbeSite) -> bool {
+        let Some(die) = site.function_die else {
+            return false;
+        };
+        let module = &self.modules[site.module].module;
+        site.kind == SiteKind::FunctionEntry
             || (site.kind != SiteKind::InlinedEntry
-                && module.function_entry_pc(die) == Some(site.pc));
-        module.variables_at(die, site.pc, at_entry)
+                && module.function_entry_pc(die) == Some(site.pc))
     }
 
     /// A global named `name`: the site's module first, then the others. A

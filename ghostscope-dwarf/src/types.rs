@@ -46,6 +46,12 @@ fn convert(
             size: 0,
         };
     };
+    // A type described in a type unit is a skeleton here that names it by signature.
+    if let Some(def) = data.reference(u, &entry, gimli::DW_AT_signature) {
+        if def != die {
+            return convert(data, lookup, Some(def), depth + 1);
+        }
+    }
     let name = data.string(u, &entry, gimli::DW_AT_name);
     let size = DwarfData::udata(&entry, gimli::DW_AT_byte_size);
     let target = data.reference(u, &entry, gimli::DW_AT_type);
@@ -305,6 +311,11 @@ pub(crate) fn type_name(data: &DwarfData, die: Option<u64>, depth: usize) -> Str
     let Some((u, entry)) = data.entry(die) else {
         return "<bad type>".into();
     };
+    if let Some(def) = data.reference(u, &entry, gimli::DW_AT_signature) {
+        if def != die {
+            return type_name(data, Some(def), depth + 1);
+        }
+    }
     let name = data.string(u, &entry, gimli::DW_AT_name);
     let target = data.reference(u, &entry, gimli::DW_AT_type);
     match entry.tag() {

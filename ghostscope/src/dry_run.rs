@@ -148,6 +148,19 @@ fn render_details(
 }
 
 fn describe(loc: &Location) -> (String, &'static str) {
+    let (availability, lowering) = describe_location(loc);
+    if loc.needs_caller_values() {
+        // Readable only when the hit's caller is one whose call site
+        // records the argument; other hits print `<entry not captured>`.
+        return (
+            "requires: the caller's call-site value (DW_OP_entry_value)".into(),
+            lowering,
+        );
+    }
+    (availability, lowering)
+}
+
+fn describe_location(loc: &Location) -> (String, &'static str) {
     match loc {
         Location::Memory(_) => ("available".into(), "user memory read"),
         Location::Register(_) | Location::Value(_) | Location::Implicit(_) => {
@@ -160,6 +173,10 @@ fn describe(loc: &Location) -> (String, &'static str) {
                 "partially available".into()
             },
             "composite",
+        ),
+        Location::ImplicitPointer { .. } => (
+            "requires: dereference (implicit pointer)".into(),
+            "unavailable",
         ),
         Location::OptimizedOut => ("optimized out".into(), "unavailable"),
         Location::Unavailable(r) => (format!("unsupported: {r}"), "unavailable"),

@@ -340,9 +340,26 @@ impl Checker<'_> {
         }
     }
 
-    /// The place a pointer-typed place points to.
+    /// The place a pointer-typed place points to. Through a pointer that
+    /// cannot be read, the pointee cannot either, and prints the same marker.
     fn pointee_place(&mut self, p: &Place) -> Result<Place, String> {
         let pointee = pointee_type(self.session, p.module, &p.ty)?;
+        match &p.source {
+            PlaceSource::Readable(_) => {}
+            PlaceSource::ImplicitPointer { object, offset } => {
+                let target = self.session.object_location(self.site, *object);
+                let whole = Place::from_location(target, pointee.clone(), p.module);
+                return Ok(whole.sub_place(*offset as u64, pointee));
+            }
+            unreadable => {
+                return Ok(Place {
+                    source: unreadable.clone(),
+                    ty: pointee,
+                    module: p.module,
+                    bitfield: None,
+                })
+            }
+        }
         let value = self.pointer_value(p)?;
         Ok(Place::at_address(value, pointee, p.module))
     }
@@ -359,6 +376,9 @@ impl Checker<'_> {
                 Err("the pointer is optimized out at the selected probe PC".to_string())
             }
             PlaceSource::Unavailable(r) => Err(r.clone()),
+            PlaceSource::ImplicitPointer { .. } => Err(
+                "the pointer is an implicit pointer at the selected probe PC: it was optimized away, and only what it points to can be read".to_string(),
+            ),
         }
     }
 
@@ -615,14 +635,11 @@ impl Checker<'_> {
                 "Type error: the string {text} can only be compared with '==' or '!='"
             )),
             Typed::Place(p) => {
-                let source = match &p.source {
-                    PlaceSource::Readable(s) => s.clone(),
-                    PlaceSource::OptimizedOut => {
-                        return Err(format!(
-                            "'{text}' is optimized out at the selected probe PC"
-                        ))
-                    }
-                    PlaceSource::Unavailable(r) => return Err(r.clone()),
+                if let Some(why) = p.unreadable(text) {
+                    return Err(why);
+                }
+                let PlaceSource::Readable(source) = p.source.clone() else {
+                    unreachable!("a place that is not unreadable is readable");
                 };
                 if let Some(bf) = p.bitfield {
                     let declared = int_type_of(&p.ty).unwrap_or(IntType::INT);

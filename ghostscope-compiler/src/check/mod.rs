@@ -430,16 +430,17 @@ impl Checker<'_> {
                 )
             }
             Typed::Place(place) => {
+                // A value the engine cannot read prints a marker in its place,
+                // so it does not cost the values around it.
+                if let Some(marker) = place.marker() {
+                    return Ok(constant(marker));
+                }
                 if place.bitfield.is_some() {
                     let (value, int, desc) = self.scalar(Typed::Place(place), text)?;
                     return self.capture_value(Typed::Int { value, int, desc }, text, captures);
                 }
-                let source = match place.source {
-                    PlaceSource::OptimizedOut => {
-                        return Ok(constant("<optimized out>".to_string()))
-                    }
-                    PlaceSource::Unavailable(reason) => return Err(reason),
-                    PlaceSource::Readable(s) => s,
+                let PlaceSource::Readable(source) = place.source else {
+                    unreachable!("a place without a marker is readable");
                 };
                 let size = place.ty.size().ok_or_else(|| {
                     format!("Variable '{text}' has no concrete DWARF size at this probe PC")

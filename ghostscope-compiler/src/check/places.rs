@@ -1,7 +1,7 @@
 //! Program values that live somewhere, and the ways to reach inside them:
 //! member access, indexing, dereference.
 
-use ghostscope_dwarf::{DebugSession, Location};
+use ghostscope_dwarf::{short_reason, DebugSession, Location};
 use ghostscope_protocol::{AggregateKind, Bitfield, Member, TypeDesc};
 
 use crate::plan::{AddrOp, ArithOp, Scalar, Source};
@@ -15,6 +15,14 @@ pub(crate) enum PlaceSource {
     OptimizedOut,
     /// The value exists but uprobes cannot read it (reason in words).
     Unavailable(String),
+    /// A pointer the compiler optimized away: it has no value, but the
+    /// object it points into (a DIE) is known, from byte `offset`.
+    ImplicitPointer {
+        /// The object's DIE.
+        object: u64,
+        /// Byte offset into the object.
+        offset: i64,
+    },
 }
 
 /// A typed program value and where it is.
@@ -75,6 +83,34 @@ impl Place {
         }
     }
 
+    /// What `print` shows instead of a value that cannot be read at all,
+    /// or `None` when the place is readable.
+    pub(crate) fn marker(&self) -> Option<String> {
+        match &self.source {
+            PlaceSource::Readable(_) => None,
+            PlaceSource::OptimizedOut => Some("<optimized out>".to_string()),
+            PlaceSource::Unavailable(reason) => {
+                Some(format!("<unavailable: {}>", short_reason(reason)))
+            }
+            PlaceSource::ImplicitPointer { .. } => Some("<implicit pointer>".to_string()),
+        }
+    }
+
+    /// Why the value of `text` cannot take part in arithmetic, conditions or
+    /// builtins, or `None` when it is readable.
+    pub(crate) fn unreadable(&self, text: &str) -> Option<String> {
+        match &self.source {
+            PlaceSource::Readable(_) => None,
+            PlaceSource::OptimizedOut => {
+                Some(format!("'{text}' is optimized out at the selected probe PC"))
+            }
+            PlaceSource::Unavailable(reason) => Some(reason.clone()),
+            PlaceSource::ImplicitPointer { .. } => Some(format!(
+                "'{text}' is an implicit pointer at the selected probe PC: the compiler optimized the pointer itself away, so it has no value; only what it points to can be read (*{text}, {text}->field)"
+            )),
+        }
+    }
+
     /// The address of the place, when it lives in memory.
     pub(crate) fn address(&self) -> Option<Vec<AddrOp>> {
         match &self.source {
@@ -107,6 +143,9 @@ fn source_of(loc: Location, module: usize) -> PlaceSource {
                 }
             }
             PlaceSource::Readable(Source::Pieces(parts))
+        }
+        Location::ImplicitPointer { object, offset } => {
+            PlaceSource::ImplicitPointer { object, offset }
         }
         Location::OptimizedOut => PlaceSource::OptimizedOut,
         Location::Unavailable(reason) => PlaceSource::Unavailable(reason),

@@ -13,7 +13,7 @@ use ghostscope_dwarf::gp_register;
 use ghostscope_protocol::ReadStatus;
 
 use super::FunctionGen;
-use crate::plan::{AddrOp, ArithOp, CmpOp, IntType, Scalar, Source, Special};
+use crate::plan::{AddrOp, ArithOp, CmpOp, EntryValueOp, IntType, Scalar, Source, Special};
 
 /// The first failure met while computing a value.
 #[derive(Debug, Clone, Copy)]
@@ -248,6 +248,24 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                     let a = stack.last().copied().unwrap_or(zero);
                     stack.push(a);
                 }
+                AddrOp::Pick(n) => {
+                    let i = stack.len().checked_sub(1 + *n as usize);
+                    stack.push(i.map_or(zero, |i| stack[i]));
+                }
+                AddrOp::Swap => {
+                    let b = stack.pop().unwrap_or(zero);
+                    let a = stack.pop().unwrap_or(zero);
+                    stack.push(b);
+                    stack.push(a);
+                }
+                AddrOp::Drop => {
+                    stack.pop();
+                }
+                AddrOp::EntryValue(ev) => {
+                    let e = self.entry_value(ev);
+                    fail = self.chain(fail, e.fail);
+                    stack.push(e.value);
+                }
                 AddrOp::Scalar(s) => {
                     let e = self.eval(s);
                     fail = self.chain(fail, e.fail);
@@ -259,6 +277,34 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             value: stack.pop().unwrap_or(zero),
             fail,
         }
+    }
+
+    /// A register's entry value: the ops of the call site whose return
+    /// address is the frame's, chosen with selects; no match is "entry not
+    /// captured".
+    fn entry_value(&mut self, ev: &EntryValueOp) -> Eval<'ctx> {
+        let ra = self.eval_ops(&ev.return_address);
+        let mut value = self.c64(0);
+        let mut matched = self.ctx.bool_type().const_zero();
+        let mut case_fail = self.no_fail();
+        for (return_pc, ops) in &ev.callers {
+            let at = self.eval_ops(std::slice::from_ref(return_pc));
+            let hit = self.eq(ra.value, at.value);
+            let e = self.eval_ops(ops);
+            value = self.select(hit, e.value, value);
+            case_fail = Fail {
+                status: self.select(hit, e.fail.status, case_fail.status),
+                addr: self.select(hit, e.fail.addr, case_fail.addr),
+                errno: self.select(hit, e.fail.errno, case_fail.errno),
+                flags: self.select(hit, e.fail.flags, case_fail.flags),
+            };
+            matched = self.b.build_or(matched, hit, "matched").expect("or");
+        }
+        let zero = self.c64(0);
+        let unmatched = self.b.build_not(matched, "unmatched").expect("not");
+        let missing = self.fail_if(unmatched, ReadStatus::EntryMissing, zero, zero);
+        let fail = self.chain(ra.fail, self.chain(missing, case_fail));
+        Eval { value, fail }
     }
 
     /// Reads `size` (1..=8) bytes of a source as an integer, zero-extended.
