@@ -89,10 +89,15 @@ fn build_fixture_with(
     let dir = target_dir().join("e2e-fixtures");
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(output);
-    let fresh = match (std::fs::metadata(&out), std::fs::metadata(&src)) {
-        (Ok(o), Ok(s)) => o.modified().unwrap() >= s.modified().unwrap(),
-        _ => false,
-    };
+    // Extra source files among the link arguments count too.
+    let inputs = std::iter::once(src.clone())
+        .chain(link_args.iter().map(PathBuf::from).filter(|p| p.is_file()));
+    let fresh = inputs.into_iter().all(|input| {
+        match (std::fs::metadata(&out), std::fs::metadata(&input)) {
+            (Ok(o), Ok(s)) => o.modified().unwrap() >= s.modified().unwrap(),
+            _ => false,
+        }
+    });
     if !fresh {
         let status = Command::new(compiler)
             .args(flags)
@@ -105,6 +110,29 @@ fn build_fixture_with(
         assert!(status.success(), "{compiler} {flags:?} {name}.c failed");
     }
     out
+}
+
+/// Compiles several fixture sources (`fixtures/<name>.c`) into one
+/// program, cached per flag set; the first name names the output.
+pub fn build_fixture_sources(names: &[&str], compiler: &str, flags: &[&str]) -> PathBuf {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let others: Vec<String> = names[1..]
+        .iter()
+        .map(|n| fixtures.join(format!("{n}.c")).display().to_string())
+        .collect();
+    let others: Vec<&str> = others.iter().map(String::as_str).collect();
+    let tag: String = flags
+        .iter()
+        .map(|f| f.trim_start_matches('-').replace(['=', '/'], "_"))
+        .collect::<Vec<_>>()
+        .join("_");
+    build_fixture_with(
+        names[0],
+        compiler,
+        flags,
+        &others,
+        &format!("{}_{compiler}_{tag}", names.join("+")),
+    )
 }
 
 /// Builds `libcodec.so` and `codec_app` (which links it, with an rpath to
@@ -135,18 +163,55 @@ pub struct Fixture {
     child: Child,
     /// The executable.
     pub path: PathBuf,
+    /// What the fixture printed so far, when started capturing.
+    output: Option<std::sync::Arc<Mutex<Vec<String>>>>,
 }
 
 impl Fixture {
     /// Starts a built fixture.
     pub fn start(path: &Path) -> Fixture {
+        Fixture::launch(path, false)
+    }
+
+    /// Starts a built fixture and keeps the lines it prints, so a test can
+    /// compare what ghostscope read with what the program computed.
+    pub fn start_capturing(path: &Path) -> Fixture {
+        Fixture::launch(path, true)
+    }
+
+    /// The lines the fixture printed so far (after [`Fixture::start_capturing`]).
+    pub fn output(&self) -> Vec<String> {
+        let lines = self.output.as_ref().expect("fixture started capturing");
+        lines.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Waits until the fixture printed `line`, or `timeout` passed.
+    pub fn printed(&self, line: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.output().iter().any(|l| l == line) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn launch(path: &Path, capture: bool) -> Fixture {
         // A file just written can be "busy" for a moment: a child forked by
         // another test thread may still hold the writer's descriptor until
         // it calls exec.
         let mut attempts = 0;
-        let child = loop {
+        let mut child = loop {
+            let stdout = if capture {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            };
             match Command::new(path)
-                .stdout(Stdio::null())
+                .stdout(stdout)
                 .stderr(Stdio::null())
                 .spawn()
             {
@@ -157,11 +222,23 @@ impl Fixture {
                 other => break other.expect("fixture starts"),
             }
         };
+        let output = child.stdout.take().map(|stdout| {
+            let lines = std::sync::Arc::new(Mutex::new(Vec::new()));
+            let sink = lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    sink.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+                }
+            });
+            lines
+        });
         // Let the dynamic loader map everything before ghostscope reads /proc/PID/maps.
         std::thread::sleep(Duration::from_millis(100));
         Fixture {
             child,
             path: path.to_path_buf(),
+            output,
         }
     }
 

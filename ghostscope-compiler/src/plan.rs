@@ -99,6 +99,8 @@ pub enum AddrOp {
     Arith(ArithOp),
     /// Pop b, pop a, push a >> b arithmetically.
     Shra,
+    /// Pop b, pop a, push a / b as signed 64-bit integers (x / 0 = 0).
+    SignedDiv,
     /// Pop a, push -a.
     Neg,
     /// Pop a, push !a.
@@ -141,6 +143,8 @@ impl AddrOp {
                 ReadOp::Add => AddrOp::Arith(ArithOp::Add),
                 ReadOp::Sub => AddrOp::Arith(ArithOp::Sub),
                 ReadOp::Mul => AddrOp::Arith(ArithOp::Mul),
+                ReadOp::Div => AddrOp::SignedDiv,
+                ReadOp::Mod => AddrOp::Arith(ArithOp::Rem),
                 ReadOp::And => AddrOp::Arith(ArithOp::And),
                 ReadOp::Or => AddrOp::Arith(ArithOp::Or),
                 ReadOp::Xor => AddrOp::Arith(ArithOp::Xor),

@@ -272,4 +272,11 @@ impl AddressIndex for UnitAddresses<'_> {
             .address(u, gimli::DebugAddrIndex(index as usize))
             .ok()
     }
+
+    fn die(&self, offset: u64) -> Option<u64> {
+        Some(
+            self.data
+                .global(self.unit, gimli::UnitOffset(offset as usize)),
+        )
+    }
 }

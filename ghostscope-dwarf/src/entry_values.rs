@@ -16,7 +16,9 @@ use std::sync::Arc;
 use crate::cfi::FrameRow;
 use crate::dwarf_data::{Die, DwarfData};
 use crate::index::CallSite;
-use crate::location::{translate, CallSiteArguments, CallerValues, EvalContext, Location, ReadOp};
+use crate::location::{
+    translate, CallArgument, CallSiteArguments, CallerValues, EvalContext, Location, ReadOp,
+};
 use crate::module::Module;
 use crate::registers::RIP;
 use crate::scope::frame_base;
@@ -76,7 +78,7 @@ fn build(
         .filter_map(|c| {
             Some(CallSiteArguments {
                 return_pc: c.return_pc,
-                registers: site_values(module, data, c, &row)?,
+                arguments: site_values(module, data, c, &row)?,
             })
         })
         .collect();
@@ -132,14 +134,14 @@ fn calls_function(data: &DwarfData, callee: u64, function_die: u64) -> bool {
     declaration && external && linkage(&called) == linkage(&function)
 }
 
-/// Per argument register, the ops that compute the value the call site
-/// passed, unwound into the callee's frame described by `row`.
+/// Per argument, the ops that compute the value the call site passed,
+/// unwound into the callee's frame described by `row`.
 fn site_values(
     module: &Module,
     data: &DwarfData,
     site: &CallSite,
     row: &FrameRow,
-) -> Option<Vec<(u16, Vec<ReadOp>)>> {
+) -> Option<Vec<(CallArgument, Vec<ReadOp>)>> {
     let (u, entry) = data.entry(site.die)?;
     // The caller's frame as it is at the call: its CFA rule at the call
     // instruction (the return address may start another row).
@@ -161,7 +163,8 @@ fn site_values(
     Some(out)
 }
 
-/// The register a call-site parameter is passed in and the ops that compute
+/// The argument a call-site parameter stands for (the register it is passed
+/// in, or the parameter a clone no longer receives) and the ops that compute
 /// its value, or `None` when the caller's record cannot be used here.
 fn parameter_value(
     data: &DwarfData,
@@ -169,7 +172,7 @@ fn parameter_value(
     param: &Die,
     ctx: &EvalContext,
     row: &FrameRow,
-) -> Option<(u16, Vec<ReadOp>)> {
+) -> Option<(CallArgument, Vec<ReadOp>)> {
     if !matches!(
         param.tag(),
         gimli::DW_TAG_call_site_parameter | gimli::DW_TAG_GNU_call_site_parameter
@@ -178,9 +181,18 @@ fn parameter_value(
     }
     let unit = &data.units[u].unit;
     let addrs = data.address_index(u);
-    let location = param.attr(gimli::DW_AT_location)?.exprloc_value()?;
-    let Location::Register(reg) = translate(location, unit.encoding(), ctx, &addrs) else {
-        return None;
+    let argument = match param
+        .attr(gimli::DW_AT_location)
+        .and_then(|a| a.exprloc_value())
+    {
+        Some(location) => match translate(location, unit.encoding(), ctx, &addrs) {
+            Location::Register(reg) => CallArgument::Register(reg),
+            _ => return None,
+        },
+        None => CallArgument::Parameter(
+            data.reference(u, param, gimli::DW_AT_call_parameter)
+                .or_else(|| data.reference(u, param, gimli::DW_AT_abstract_origin))?,
+        ),
     };
     let value = param
         .attr(gimli::DW_AT_call_value)
@@ -197,7 +209,7 @@ fn parameter_value(
         }
         _ => return None,
     };
-    Some((reg, unwind(&ops, row)?))
+    Some((argument, unwind(&ops, row)?))
 }
 
 /// Rewrites ops written in the caller's registers into ops on the callee's

@@ -29,7 +29,8 @@ pub use error::DwarfError;
 pub use index::{CodeKind, FunctionCode};
 pub use lines::SourceLocation;
 pub use location::{
-    short_reason, CallSiteArguments, CallerValues, EntryValue, Location, Piece, ReadOp,
+    short_reason, CallArgument, CallSiteArguments, CallerValues, EntryValue, Location, Piece,
+    ReadOp,
 };
 pub use module::Module;
 pub use process::{parse_maps, read_mappings, Mapping};

@@ -159,14 +159,18 @@ impl LineTable {
         out
     }
 
-    /// Statement addresses of `line` in any of `files`, grouped by contiguous
-    /// runs so each code copy (a function or an inlined instance) yields its
-    /// lowest address.
-    pub(crate) fn line_addresses(&self, files: &[u32], line: u32) -> Vec<u64> {
+    /// Addresses of `line` in any of `files`, grouped by contiguous runs so
+    /// each code copy (a function or an inlined instance) yields its lowest
+    /// address. With `statements`, only `is_stmt` rows count; without,
+    /// every row does (for a line the compiler gave no statement row).
+    pub(crate) fn line_addresses(&self, files: &[u32], line: u32, statements: bool) -> Vec<u64> {
         let mut out = Vec::new();
         let mut in_run = false;
         for r in &self.rows {
-            let hit = !r.end_sequence && r.is_stmt && r.line == line && files.contains(&r.file);
+            let hit = !r.end_sequence
+                && (r.is_stmt || !statements)
+                && r.line == line
+                && files.contains(&r.file);
             if hit && !in_run {
                 out.push(r.address);
             }
@@ -218,6 +222,45 @@ mod tests {
         assert!(path_matches("/build/app/src/net.c", "/build/app/src/net.c"));
         assert!(!path_matches("/build/app/src/subnet.c", "net.c"));
         assert!(!path_matches("/build/app/src/net.c", "app/net.c"));
+    }
+
+    fn row(address: u64, line: u32, is_stmt: bool) -> LineRow {
+        LineRow {
+            address,
+            file: 0,
+            line,
+            column: 0,
+            is_stmt,
+            end_sequence: false,
+            prologue_end: false,
+        }
+    }
+
+    #[test]
+    fn lines_resolve_to_the_start_of_each_run_of_rows() {
+        let mut end = row(0x40, 0, false);
+        end.end_sequence = true;
+        let table = LineTable {
+            files: vec!["/src/t.c".into()],
+            rows: vec![
+                row(0x10, 11, true),
+                row(0x14, 11, false),
+                row(0x18, 10, true),
+                // Line 11 again (a loop body): a second copy.
+                row(0x20, 11, false),
+                row(0x24, 11, true),
+                // Line 13 has only non-statement rows.
+                row(0x30, 13, false),
+                row(0x34, 13, false),
+                row(0x38, 12, true),
+                row(0x3c, 13, false),
+                end,
+            ],
+        };
+        assert_eq!(table.line_addresses(&[0], 11, true), vec![0x10, 0x24]);
+        assert_eq!(table.line_addresses(&[0], 13, true), Vec::<u64>::new());
+        assert_eq!(table.line_addresses(&[0], 13, false), vec![0x30, 0x3c]);
+        assert_eq!(table.line_addresses(&[1], 11, true), Vec::<u64>::new());
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub enum ReadOp {
     Sub,
     /// Pop b, pop a, push a * b.
     Mul,
+    /// Pop b, pop a, push a / b, signed (`DW_OP_div`); x / 0 is 0.
+    Div,
+    /// Pop b, pop a, push a % b, unsigned (`DW_OP_mod`); x % 0 is x.
+    Mod,
     /// Pop b, pop a, push a & b.
     And,
     /// Pop b, pop a, push a | b.
@@ -60,21 +64,43 @@ pub enum ReadOp {
     EntryValue(Box<EntryValue>),
 }
 
-/// How a register's value at function entry is recovered at a probe inside
-/// the function: the frame's return address says which call site the call
-/// came from, and that call site records the argument
-/// (`DW_AT_call_value`) in terms of the caller's frame, which CFI unwinds.
-/// A return address that matches no known call site is reported as a
-/// failure ("entry not captured"), never as a guess.
+/// How a value the function was called with is recovered at a probe
+/// inside it: the frame's return address says which call site the call
+/// came from, and that call site records the argument (`DW_AT_call_value`)
+/// in terms of the caller's frame, which CFI unwinds. A return address
+/// that matches no known call site is reported as a failure ("entry not
+/// captured"), never as a guess.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryValue {
-    /// DWARF number of the register.
-    pub register: u16,
+    /// Which argument.
+    pub argument: CallArgument,
     /// Ops that push this frame's return address.
     pub return_address: Vec<ReadOp>,
     /// Per known call site: its return address (module-relative) and the
-    /// ops that compute the register's entry value when called from there.
+    /// ops that compute the argument when called from there.
     pub callers: Vec<(u64, Vec<ReadOp>)>,
+}
+
+/// An argument as a call site names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallArgument {
+    /// The value in a register at entry (`DW_OP_entry_value(DW_OP_regN)`).
+    Register(u16),
+    /// A parameter a clone no longer receives, named by its DIE (gcc's
+    /// `DW_OP_GNU_parameter_ref` and `DW_AT_call_parameter`).
+    Parameter(u64),
+}
+
+impl CallArgument {
+    /// The argument in words, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            CallArgument::Register(r) => {
+                gp_register(*r).map_or_else(|| format!("reg{r}"), |g| g.name.to_string())
+            }
+            CallArgument::Parameter(_) => "the removed parameter".to_string(),
+        }
+    }
 }
 
 /// What one call site records about the arguments it passes.
@@ -82,9 +108,9 @@ pub struct EntryValue {
 pub struct CallSiteArguments {
     /// Module-relative address the call returns to.
     pub return_pc: u64,
-    /// Per argument register, the ops that compute the value it was called
-    /// with, already unwound into the callee's frame.
-    pub registers: Vec<(u16, Vec<ReadOp>)>,
+    /// Per argument, the ops that compute the value it was called with,
+    /// already unwound into the callee's frame.
+    pub arguments: Vec<(CallArgument, Vec<ReadOp>)>,
 }
 
 /// What the callers of the function that contains a PC record about its
@@ -177,8 +203,7 @@ fn describe_ops(ops: &[ReadOp]) -> String {
             ReadOp::Pick(n) => format!("pick{n}"),
             ReadOp::EntryValue(ev) => format!(
                 "entry_value({}; {} call site{})",
-                gp_register(ev.register)
-                    .map_or_else(|| format!("reg{}", ev.register), |g| g.name.to_string()),
+                ev.argument.describe(),
                 ev.callers.len(),
                 if ev.callers.len() == 1 { "" } else { "s" }
             ),
@@ -228,8 +253,8 @@ pub struct EvalContext {
     /// True when the PC is the function's first instruction, so a
     /// `DW_OP_entry_value` of a register is that register's current value.
     pub at_function_entry: bool,
-    /// Elsewhere in the function, what its callers record about its
-    /// arguments, to recover `DW_OP_entry_value`.
+    /// What the function's callers record about its arguments, to recover
+    /// `DW_OP_entry_value` and `DW_OP_GNU_parameter_ref`.
     pub callers: Option<std::sync::Arc<CallerValues>>,
 }
 
@@ -237,6 +262,12 @@ pub struct EvalContext {
 pub trait AddressIndex {
     /// The address at index `index` of the unit's `.debug_addr` table.
     fn address(&self, index: u64) -> Option<u64>;
+
+    /// The global `.debug_info` offset of a DIE at `offset` in the unit
+    /// (for `DW_OP_GNU_parameter_ref`), when known.
+    fn die(&self, _offset: u64) -> Option<u64> {
+        None
+    }
 }
 
 /// Translates a DWARF location expression into a [`Location`].
@@ -354,6 +385,8 @@ fn translate_inner<R: Reader>(
             Operation::Plus => ops.push(ReadOp::Add),
             Operation::Minus => ops.push(ReadOp::Sub),
             Operation::Mul => ops.push(ReadOp::Mul),
+            Operation::Div => ops.push(ReadOp::Div),
+            Operation::Mod => ops.push(ReadOp::Mod),
             Operation::And => ops.push(ReadOp::And),
             Operation::Or => ops.push(ReadOp::Or),
             Operation::Xor => ops.push(ReadOp::Xor),
@@ -373,6 +406,12 @@ fn translate_inner<R: Reader>(
             }
             Operation::EntryValue { expression } => {
                 ops.push(entry_value(expression, encoding, ctx)?);
+            }
+            Operation::ParameterRef { offset } => {
+                let die = addrs
+                    .die(gimli::ReaderOffset::into_u64(offset.0))
+                    .ok_or_else(unsupported)?;
+                ops.push(passed_value(CallArgument::Parameter(die), ctx)?);
             }
             Operation::Piece {
                 size_in_bits,
@@ -433,10 +472,17 @@ fn entry_value<R: Reader>(
     if ctx.at_function_entry {
         return Ok(ReadOp::Register(reg));
     }
-    let name = gp_register(reg).map_or("?", |g| g.name);
-    let callers = ctx.callers.as_ref().ok_or_else(|| {
-        format!("the entry value of {name} (DW_OP_entry_value) is not recoverable at this PC")
-    })?;
+    passed_value(CallArgument::Register(reg), ctx)
+}
+
+/// The value the caller passed for `argument`, chosen at run time by the
+/// frame's return address among the call sites that record it.
+fn passed_value(argument: CallArgument, ctx: &EvalContext) -> Result<ReadOp, String> {
+    let name = argument.describe();
+    let callers = ctx
+        .callers
+        .as_ref()
+        .ok_or_else(|| format!("the value of {name} at entry is not recoverable at this PC"))?;
     if let Some(why) = &callers.refused {
         return Err(why.clone());
     }
@@ -444,17 +490,15 @@ fn entry_value<R: Reader>(
         .sites
         .iter()
         .filter_map(|site| {
-            let (_, ops) = site.registers.iter().find(|(r, _)| *r == reg)?;
+            let (_, ops) = site.arguments.iter().find(|(a, _)| *a == argument)?;
             Some((site.return_pc, ops.clone()))
         })
         .collect();
     if cases.is_empty() {
-        return Err(format!(
-            "no caller records the entry value of {name} (DW_OP_entry_value)"
-        ));
+        return Err(format!("no caller records the value of {name} at entry"));
     }
     Ok(ReadOp::EntryValue(Box::new(EntryValue {
-        register: reg,
+        argument,
         return_address: callers.return_address.clone(),
         callers: cases,
     })))
@@ -476,6 +520,9 @@ fn finish_piece(ops: Vec<ReadOp>, kind: PieceKind) -> Result<Location, String> {
         PieceKind::Memory => Location::Memory(ops),
     })
 }
+
+#[cfg(test)]
+mod expression_tests;
 
 #[cfg(test)]
 mod tests {
@@ -588,7 +635,7 @@ mod tests {
         );
         assert!(matches!(
             run(&expr, &EvalContext::default()),
-            Location::Unavailable(m) if m.contains("entry_value")
+            Location::Unavailable(m) if m.contains("at entry is not recoverable")
         ));
     }
 }

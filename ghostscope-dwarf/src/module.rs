@@ -321,8 +321,18 @@ impl Module {
         out
     }
 
-    /// Statement addresses of `file:line`, where `file` is an exact recorded path.
+    /// Statement addresses of `file:line`, where `file` is an exact recorded
+    /// path; a line with no statement row anywhere resolves to its other
+    /// rows, as the reference does (script-language §3.2).
     pub fn line_addresses(&self, file: &str, line: u32) -> Vec<u64> {
+        let statements = self.line_rows(file, line, true);
+        if !statements.is_empty() {
+            return statements;
+        }
+        self.line_rows(file, line, false)
+    }
+
+    fn line_rows(&self, file: &str, line: u32, statements: bool) -> Vec<u64> {
         let Some(data) = self.dwarf.as_ref() else {
             return Vec::new();
         };
@@ -337,7 +347,7 @@ impl Module {
                     .map(|(i, _)| i as u32)
                     .collect();
                 if !files.is_empty() {
-                    out.extend(table.line_addresses(&files, line));
+                    out.extend(table.line_addresses(&files, line, statements));
                 }
             }
         }

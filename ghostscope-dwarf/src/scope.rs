@@ -89,8 +89,12 @@ fn frame_context(
         frame_base,
         cfa,
         at_function_entry,
-        callers: (!at_function_entry)
-            .then(|| crate::entry_values::caller_values(module, data, function_die, pc)),
+        callers: Some(crate::entry_values::caller_values(
+            module,
+            data,
+            function_die,
+            pc,
+        )),
     }
 }
 

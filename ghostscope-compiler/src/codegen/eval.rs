@@ -236,6 +236,11 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                     let a = stack.pop().unwrap_or(zero);
                     stack.push(self.b.build_right_shift(a, b, true, "shra").expect("shr"));
                 }
+                AddrOp::SignedDiv => {
+                    let b = stack.pop().unwrap_or(zero);
+                    let a = stack.pop().unwrap_or(zero);
+                    stack.push(self.arith(ArithOp::Div, a, b, IntType::LONG));
+                }
                 AddrOp::Neg => {
                     let a = stack.pop().unwrap_or(zero);
                     stack.push(self.b.build_int_neg(a, "neg").expect("neg"));
