@@ -55,9 +55,9 @@ fn build(
         .iter()
         .filter(|c| calls_function(data, c.callee, function_die))
         .collect();
-    if sites.iter().any(|c| c.tail) {
+    if reenters_by_tail_calls(module, &name) {
         return Err(format!(
-            "'{name}' is also entered by tail calls, so the values it was entered with are ambiguous (DW_OP_entry_value)"
+            "'{name}' can re-enter itself by tail calls, so its entry values are ambiguous"
         ));
     }
     if sites.len() > MAX_CALL_SITES {
@@ -87,6 +87,28 @@ fn build(
         sites,
         refused: None,
     })
+}
+
+/// Whether the function `name` can reach itself through direct tail calls:
+/// its frame's return address then names the first call, but the
+/// arguments are those of the last. A tail call into it from another
+/// function is harmless: that frame's return address names a call of the
+/// other function, which matches none of its call sites.
+fn reenters_by_tail_calls(module: &Module, name: &str) -> bool {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut todo = vec![name];
+    while let Some(caller) = todo.pop() {
+        for callee in module.tail_callees(caller) {
+            if callee == name {
+                return true;
+            }
+            if !seen.contains(&callee.as_str()) {
+                seen.push(callee);
+                todo.push(callee);
+            }
+        }
+    }
+    false
 }
 
 /// Whether a call site's callee DIE is the function `function_die`: the

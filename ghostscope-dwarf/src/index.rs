@@ -55,6 +55,8 @@ pub(crate) struct ModuleIndex {
     pub(crate) types: HashMap<String, Vec<(gimli::DwTag, u64)>>,
     /// Direct calls, by the callee's name.
     pub(crate) call_sites: HashMap<String, Vec<CallSite>>,
+    /// Direct tail calls: caller name → callee names.
+    pub(crate) tail_calls: HashMap<String, Vec<String>>,
 }
 
 /// What one thread's scan of some units found.
@@ -141,9 +143,19 @@ impl ModuleIndex {
             None
         };
         for call in calls {
-            if let Some(name) = name_of(Some(call.callee)) {
-                index.call_sites.entry(name).or_default().push(call);
+            let Some(name) = name_of(Some(call.callee)) else {
+                continue;
+            };
+            if call.tail {
+                if let Some(caller) = name_of(Some(call.caller)) {
+                    index
+                        .tail_calls
+                        .entry(caller)
+                        .or_default()
+                        .push(name.clone());
+                }
             }
+            index.call_sites.entry(name).or_default().push(call);
         }
         for c in candidates {
             let name = c.own_name.clone().or_else(|| name_of(c.origin));

@@ -173,6 +173,13 @@ impl Module {
         self.frames.row_at(pc)
     }
 
+    /// Functions the function `name` tail-calls directly.
+    pub(crate) fn tail_callees(&self, name: &str) -> &[String] {
+        self.index()
+            .and_then(|i| i.tail_calls.get(name))
+            .map_or(&[], |v| v.as_slice())
+    }
+
     /// Direct calls to functions named `name` that DWARF records.
     pub(crate) fn call_sites(&self, name: &str) -> &[CallSite] {
         self.index()

@@ -202,7 +202,9 @@ impl Checker<'_> {
                     Some(PlanStmt::Let { id, value }),
                 )
             }
-            Typed::Place(ref p) if p.is_integer_like() => {
+            // An unreadable value stays a place, so printing the name shows
+            // its marker and computing with it reports why.
+            Typed::Place(ref p) if p.is_integer_like() && p.marker().is_none() => {
                 let (value, int, desc) = self.scalar(typed.clone(), &value.text())?;
                 let id = self.bind_scalar();
                 (
@@ -486,6 +488,15 @@ impl Checker<'_> {
                 capacity: 0,
                 kind: SlotKind::Constant(format!("\"{bytes}\"")),
             });
+        }
+        if let Typed::Place(p) = &typed {
+            if let Some(marker) = p.marker() {
+                return Ok(ValueSlot {
+                    offset: 0,
+                    capacity: 0,
+                    kind: SlotKind::Constant(marker),
+                });
+            }
         }
         let (address, elem_ty) = self.memory_source(typed, text)?;
         let bytes = match &len {
