@@ -58,11 +58,7 @@ fn target_dir() -> PathBuf {
 
 /// Compiles `fixtures/<name>.c` with `compiler` and `flags`; cached per flag set.
 pub fn build_fixture(name: &str, compiler: &str, flags: &[&str]) -> PathBuf {
-    let tag: String = flags
-        .iter()
-        .map(|f| f.trim_start_matches('-').replace(['=', '/'], "_"))
-        .collect::<Vec<_>>()
-        .join("_");
+    let tag = flags_tag(flags);
     build_fixture_with(
         name,
         compiler,
@@ -70,6 +66,15 @@ pub fn build_fixture(name: &str, compiler: &str, flags: &[&str]) -> PathBuf {
         &[],
         &format!("{name}_{compiler}_{tag}"),
     )
+}
+
+/// Compiler flags as part of a file name: `-g -O2` → `g_O2`.
+fn flags_tag(flags: &[&str]) -> String {
+    flags
+        .iter()
+        .map(|f| f.trim_start_matches('-').replace(['=', '/'], "_"))
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 /// Compiles `fixtures/<name>.c` into `<target>/e2e-fixtures/<output>`, with
@@ -121,11 +126,7 @@ pub fn build_fixture_sources(names: &[&str], compiler: &str, flags: &[&str]) -> 
         .map(|n| fixtures.join(format!("{n}.c")).display().to_string())
         .collect();
     let others: Vec<&str> = others.iter().map(String::as_str).collect();
-    let tag: String = flags
-        .iter()
-        .map(|f| f.trim_start_matches('-').replace(['=', '/'], "_"))
-        .collect::<Vec<_>>()
-        .join("_");
+    let tag = flags_tag(flags);
     build_fixture_with(
         names[0],
         compiler,

@@ -1,44 +1,28 @@
 //! Whole scripts compiled against a gcc-built fixture, without the kernel:
 //! resolution, checking, error messages, trace ids, metadata and BPF objects.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-use ghostscope_compiler::{compile_script, BpfCodegen, CompileOptions, CompileOutput, MapFds};
-use ghostscope_dwarf::DebugSession;
+use ghostscope_compiler::CompileOutput;
 use ghostscope_protocol::{SlotKind, StatementOutput};
 
 /// The fixture, built once: tests run in parallel and must not race gcc.
 fn fixture() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("compile_orders_O0");
-        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../ghostscope-dwarf/tests/fixtures/orders.c");
-        let status = Command::new("gcc")
-            .args(["-g", "-O0", "-o"])
-            .arg(&out)
-            .arg(&src)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        out
+        common::build_with_gcc(
+            "../ghostscope-dwarf/tests/fixtures/orders.c",
+            &["-g", "-O0"],
+            "compile_orders_O0",
+        )
     })
 }
 
 fn compile(script: &str) -> CompileOutput {
-    let session = DebugSession::for_file(fixture()).unwrap();
-    let codegen = BpfCodegen::new().unwrap();
-    compile_script(
-        script,
-        &session,
-        &codegen,
-        MapFds::default(),
-        &CompileOptions::default(),
-        0,
-    )
-    .unwrap()
+    common::compile_against(fixture(), script)
 }
 
 fn only_failure(out: &CompileOutput) -> String {

@@ -2,44 +2,28 @@
 //! cannot read prints a marker and costs nothing else; computing with it
 //! is an error that says why.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-use ghostscope_compiler::{compile_script, BpfCodegen, CompileOptions, CompileOutput, MapFds};
-use ghostscope_dwarf::DebugSession;
-use ghostscope_protocol::meta::StatementOutput;
-use ghostscope_protocol::SlotKind;
+use ghostscope_compiler::CompileOutput;
+use ghostscope_protocol::{SlotKind, StatementOutput};
 
 /// The e2e fixture for optimized code, built once.
 fn fixture() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("compile_optimized_O2");
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../e2e-tests/fixtures/optimized.c");
-        let status = Command::new("gcc")
-            .args(["-g", "-O2", "-o"])
-            .arg(&out)
-            .arg(&src)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        out
+        common::build_with_gcc(
+            "../e2e-tests/fixtures/optimized.c",
+            &["-g", "-O2"],
+            "compile_optimized_O2",
+        )
     })
 }
 
 fn compile(script: &str) -> CompileOutput {
-    let session = DebugSession::for_file(fixture()).unwrap();
-    let codegen = BpfCodegen::new().unwrap();
-    compile_script(
-        script,
-        &session,
-        &codegen,
-        MapFds::default(),
-        &CompileOptions::default(),
-        0,
-    )
-    .unwrap()
+    common::compile_against(fixture(), script)
 }
 
 /// Per statement of the first trace: a constant's text, or `<runtime>`.
