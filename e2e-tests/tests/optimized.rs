@@ -37,6 +37,19 @@ fn assert_printed(f: &Fixture, line: &str, what: &str) {
     );
 }
 
+/// Asserts the fixture printed a line that `pred` accepts (now or very soon).
+fn assert_printed_where(f: &Fixture, what: &str, pred: impl Fn(&str) -> bool) {
+    let deadline = std::time::Instant::now() + PRINT_WAIT;
+    while !f.output().iter().any(|l| pred(l)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: the program printed no matching line; it printed:\n{}",
+            f.output().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn dry_run(exe: &std::path::Path, script: &str) -> Run {
     let run = ghostscope(&[
         "-t",
@@ -156,16 +169,38 @@ fn entry_values_in_a_loop_come_from_the_callers_call_site() {
                 ("i=0", "3") => assert_printed(&f, &format!("sum_hook i=0 total={total}"), &what),
                 ("i=<entry not captured>", "<entry not captured>") => {
                     missing += 1;
-                    let printed = f.output().iter().any(|l| {
-                        l.starts_with("sum_hook i=") && l.ends_with(&format!(" total={total}"))
+                    let total = format!(" total={total}");
+                    assert_printed_where(&f, &what, |l| {
+                        l.starts_with("sum_hook i=") && l.ends_with(&total)
                     });
-                    assert!(printed, "{what}: {event}");
                 }
                 _ => panic!("{what}: unexpected {event}"),
             }
         }
         assert!(recovered >= 3 && missing >= 2, "{what}: {}", run.out());
     }
+}
+
+#[test]
+fn clang_entry_values_at_a_return() {
+    let line = marker_line("optimized", "RETURN_LINE");
+    let exe = build_fixture("optimized", "clang", &["-g", "-O2"]);
+    let f = Fixture::start_capturing(&exe);
+    let run = plain(&f, &format!("trace optimized.c:{line} {{ print n; }}"), 6);
+    let (mut direct, mut hooked) = (0, 0);
+    for event in run.events() {
+        match event {
+            // main's call site passes 4 as a constant.
+            "n = 4" => {
+                direct += 1;
+                assert_printed_where(&f, "clang", |l| l.starts_with("sum_scores n=4 "));
+            }
+            // The call through a pointer records nothing for its callee.
+            "n = <entry not captured>" => hooked += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(direct >= 2 && hooked >= 2, "{}", run.out());
 }
 
 #[test]
@@ -228,8 +263,10 @@ fn a_line_with_only_non_statement_rows() {
     let run = plain(&f, &script, 4);
     for event in run.events() {
         let total = event.strip_prefix("total = ").expect(event);
-        let returned = |who: &str| f.printed(&format!("{who} returned {total}"), PRINT_WAIT);
-        assert!(returned("sum_scores") || returned("sum_hook"), "{event}");
+        let returned = format!(" returned {total}");
+        assert_printed_where(&f, event, |l| {
+            (l.starts_with("sum_scores ") || l.starts_with("sum_hook ")) && l.ends_with(&returned)
+        });
     }
 }
 
