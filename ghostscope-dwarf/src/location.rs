@@ -256,6 +256,9 @@ pub struct EvalContext {
     /// What the function's callers record about its arguments, to recover
     /// `DW_OP_entry_value` and `DW_OP_GNU_parameter_ref`.
     pub callers: Option<std::sync::Arc<CallerValues>>,
+    /// Set when an expression needed `callers` and they were not given, so
+    /// the caller can gather them (which costs CFI lookups) only then.
+    pub wants_callers: std::cell::Cell<bool>,
 }
 
 /// Resolves `DW_OP_addrx` indices; supplied by the module.
@@ -479,10 +482,12 @@ fn entry_value<R: Reader>(
 /// frame's return address among the call sites that record it.
 fn passed_value(argument: CallArgument, ctx: &EvalContext) -> Result<ReadOp, String> {
     let name = argument.describe();
-    let callers = ctx
-        .callers
-        .as_ref()
-        .ok_or_else(|| format!("the value of {name} at entry is not recoverable at this PC"))?;
+    let Some(callers) = ctx.callers.as_ref() else {
+        ctx.wants_callers.set(true);
+        return Err(format!(
+            "the value of {name} at entry is not recoverable at this PC"
+        ));
+    };
     if let Some(why) = &callers.refused {
         return Err(why.clone());
     }

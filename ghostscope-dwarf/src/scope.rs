@@ -44,7 +44,47 @@ pub(crate) fn visible_variables(
     // scope first, then the function's other locals; declaration order
     // within a scope.
     found.sort_by_key(|f| (!f.in_scope, std::cmp::Reverse(f.depth)));
-    let mut vars: Vec<Variable> = found
+    let mut vars = with_callers(module, data, function_die, pc, ctx, |ctx| {
+        variables(module, data, &found, pc, ctx)
+    });
+    if at_function_entry {
+        apply_entry_abi(module, data, function_die, &mut vars, cfa.as_deref());
+    }
+    vars
+}
+
+/// Runs `locate` with `ctx`, and once more with the callers' call-site
+/// values when an expression needed them.
+fn with_callers<T>(
+    module: &Module,
+    data: &DwarfData,
+    function_die: u64,
+    pc: u64,
+    mut ctx: EvalContext,
+    locate: impl Fn(&EvalContext) -> T,
+) -> T {
+    let found = locate(&ctx);
+    if !ctx.wants_callers.get() {
+        return found;
+    }
+    ctx.callers = Some(crate::entry_values::caller_values(
+        module,
+        data,
+        function_die,
+        pc,
+    ));
+    locate(&ctx)
+}
+
+/// The variables `found` with their types and locations at `pc`.
+fn variables(
+    module: &Module,
+    data: &DwarfData,
+    found: &[Found],
+    pc: u64,
+    ctx: &EvalContext,
+) -> Vec<Variable> {
+    found
         .iter()
         .filter_map(|f| {
             let (_, entry) = data.entry(f.die)?;
@@ -55,7 +95,7 @@ pub(crate) fn visible_variables(
                 is_global: false,
                 location: match &f.concrete {
                     Some((unit, concrete)) if f.in_scope => {
-                        variable_location(data, *unit, concrete, &ty, pc, &ctx)
+                        variable_location(data, *unit, concrete, &ty, pc, ctx)
                     }
                     _ => Location::OptimizedOut,
                 },
@@ -64,16 +104,12 @@ pub(crate) fn visible_variables(
             })
         })
         .filter(|v| !v.name.is_empty())
-        .collect();
-
-    if at_function_entry {
-        apply_entry_abi(module, data, function_die, &mut vars, cfa.as_deref());
-    }
-    vars
+        .collect()
 }
 
 /// What location expressions in the concrete function `function_die` refer
-/// to at `pc`: its frame base, the CFA, and its callers' call-site values.
+/// to at `pc`: its frame base and the CFA (its callers' call-site values
+/// are added by [`with_callers`] when needed).
 fn frame_context(
     module: &Module,
     data: &DwarfData,
@@ -89,12 +125,7 @@ fn frame_context(
         frame_base,
         cfa,
         at_function_entry,
-        callers: Some(crate::entry_values::caller_values(
-            module,
-            data,
-            function_die,
-            pc,
-        )),
+        ..Default::default()
     }
 }
 
@@ -140,7 +171,9 @@ pub(crate) fn object_location(
     };
     let ctx = frame_context(module, data, function_die, pc, at_function_entry);
     let ty = module.type_desc(data.type_of(object));
-    variable_location(data, u, &entry, &ty, pc, &ctx)
+    with_callers(module, data, function_die, pc, ctx, |ctx| {
+        variable_location(data, u, &entry, &ty, pc, ctx)
+    })
 }
 
 /// Replaces frame-relative parameter locations, which are not yet valid at
