@@ -272,45 +272,52 @@ fn a_line_with_only_non_statement_rows() {
 
 #[test]
 fn implicit_pointers_are_dereferenced() {
-    let exe = build_fixture("optimized", "gcc", &["-g", "-O2"]);
-    let plan = dry_run(&exe, "trace add_pair { print *p; }");
-    assert!(
-        variable_line(&plan, 1, "p").contains("[requires: dereference (implicit pointer); unavailable; implicit pointer (object offset 0)]"),
-        "{}",
-        plan.out()
-    );
-    let f = Fixture::start_capturing(&exe);
-    let script = r#"trace add_pair {
-        print "add_pair left={} right={} bias={}", p.left, p.right, bias;
-        print p;
-        print *p;
-    }"#;
-    let run = plain(&f, script, 3);
-    let lines = run.events();
-    assert_eq!(lines.len(), 9, "{}", run.out());
-    for ev in lines.chunks(3) {
-        assert_printed(&f, ev[0], "gcc -O2");
-        assert_eq!(ev[1], "p = <implicit pointer>");
-        let (left, rest) = ev[0]
-            .strip_prefix("add_pair left=")
-            .unwrap()
-            .split_once(" right=")
-            .unwrap();
-        let right = rest.split_once(' ').unwrap().0;
-        assert_eq!(
-            ev[2],
-            format!("*p = pair {{ left: {left}, right: {right} }}")
+    // With -fdebug-types-section the struct's layout is in a type unit.
+    for flags in [&["-g", "-O2"][..], &["-g", "-O2", "-fdebug-types-section"]] {
+        let what = format!("gcc {flags:?}");
+        let exe = build_fixture("optimized", "gcc", flags);
+        let plan = dry_run(&exe, "trace add_pair { print *p; }");
+        assert!(
+            variable_line(&plan, 1, "p").contains(
+                "param p: const struct pair* [requires: dereference (implicit pointer); unavailable; implicit pointer (object offset 0)]"
+            ),
+            "{what}: {}",
+            plan.out()
+        );
+        let f = Fixture::start_capturing(&exe);
+        let script = r#"trace add_pair {
+            print "add_pair left={} right={} bias={}", p.left, p.right, bias;
+            print p;
+            print *p;
+        }"#;
+        let run = plain(&f, script, 3);
+        let lines = run.events();
+        assert_eq!(lines.len(), 9, "{what}: {}", run.out());
+        for ev in lines.chunks(3) {
+            assert_printed(&f, ev[0], &what);
+            assert_eq!(ev[1], "p = <implicit pointer>");
+            let (left, rest) = ev[0]
+                .strip_prefix("add_pair left=")
+                .unwrap()
+                .split_once(" right=")
+                .unwrap();
+            let right = rest.split_once(' ').unwrap().0;
+            assert_eq!(
+                ev[2],
+                format!("*p = pair {{ left: {left}, right: {right} }}"),
+                "{what}"
+            );
+        }
+        // The pointer itself has no value to compute with.
+        let pid = f.pid().to_string();
+        let run = ghostscope(&["-p", &pid, "-s", "trace add_pair { print p == 0; }"]);
+        assert_eq!(run.code(), 1);
+        assert!(
+            run.stderr.contains("'p' is an implicit pointer"),
+            "{what}: {}",
+            run.stderr
         );
     }
-    // The pointer itself has no value to compute with.
-    let pid = f.pid().to_string();
-    let run = ghostscope(&["-p", &pid, "-s", "trace add_pair { print p == 0; }"]);
-    assert_eq!(run.code(), 1);
-    assert!(
-        run.stderr.contains("'p' is an implicit pointer"),
-        "{}",
-        run.stderr
-    );
 }
 
 #[test]
