@@ -101,24 +101,33 @@ fn inlined_copies_in_main_nested_and_across_units() {
             plan.out()
         );
         let f = Fixture::start_capturing(&exe);
-        let script = r#"
+        let mut script = r#"
             trace calculate_something { print "calculate_something a={} b={}", a, b; }
             trace middle_step { print "middle_step y={}", y; }
             trace leaf_step { print "leaf_step x={} mode={}", x, mode; }
             trace lto_scale { print "lto_scale value={} factor={}", value, factor; }
-        "#;
-        let run = plain(&f, script, 12);
-        let mut seen = [false; 4];
+        "#
+        .to_string();
+        let mut kinds = vec![
+            "calculate_something",
+            "middle_step",
+            "leaf_step",
+            "lto_scale",
+        ];
+        // clang 14 puts an inline function's static local in an unnamed
+        // subprogram of its own, so only gcc's can be found.
+        if compiler == "gcc" {
+            script +=
+                r#"trace bump { print "bump by={} calls={} counter={}", by, calls, g_counter; }"#;
+            kinds.push("bump");
+        }
+        let run = plain(&f, &script, 15);
+        let mut seen = vec![false; kinds.len()];
         for line in run.events() {
-            let kind = [
-                "calculate_something",
-                "middle_step",
-                "leaf_step",
-                "lto_scale",
-            ]
-            .iter()
-            .position(|k| line.starts_with(k))
-            .unwrap_or_else(|| panic!("{what}: unexpected {line}"));
+            let kind = kinds
+                .iter()
+                .position(|k| line.starts_with(&format!("{k} ")))
+                .unwrap_or_else(|| panic!("{what}: unexpected {line}"));
             seen[kind] = true;
             // clang keeps no DIE for the unused parameter in the inlined copy.
             let line = if compiler == "clang" && kind == 2 {
@@ -130,7 +139,7 @@ fn inlined_copies_in_main_nested_and_across_units() {
             };
             assert_printed(&f, &line, &what);
         }
-        assert_eq!(seen, [true; 4], "{what}: {}", run.out());
+        assert!(seen.iter().all(|s| *s), "{what}: {}", run.out());
     }
 }
 

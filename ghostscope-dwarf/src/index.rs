@@ -57,6 +57,10 @@ pub(crate) struct ModuleIndex {
     pub(crate) call_sites: HashMap<String, Vec<CallSite>>,
     /// Direct tail calls: caller name → callee names.
     pub(crate) tail_calls: HashMap<String, Vec<String>>,
+    /// Static locals described away from their abstract DIE (gcc -flto
+    /// puts the address in a separate instance of the function): abstract
+    /// variable DIE → the DIE with the location.
+    pub(crate) static_locals: HashMap<u64, u64>,
 }
 
 /// What one thread's scan of some units found.
@@ -121,6 +125,7 @@ impl ModuleIndex {
             for (k, v) in part.index.types {
                 index.types.entry(k).or_default().extend(v);
             }
+            index.static_locals.extend(part.index.static_locals);
             subprograms.extend(part.subprograms);
             candidates.extend(part.candidates);
             calls.extend(part.calls);
@@ -255,12 +260,20 @@ fn scan_unit(data: &DwarfData, u: usize, part: &mut PartialIndex) {
                     && (entry.attr(gimli::DW_AT_location).is_some()
                         || entry.attr(gimli::DW_AT_const_value).is_some()) =>
             {
+                // gcc -flto gives the definition only an abstract origin
+                // (the early-debug DIE) that carries the name.
                 let name = data.string(u, entry, gimli::DW_AT_name).or_else(|| {
                     data.reference(u, entry, gimli::DW_AT_specification)
+                        .or_else(|| data.reference(u, entry, gimli::DW_AT_abstract_origin))
                         .and_then(|s| data.name_of(s))
                 });
                 if let Some(name) = name {
                     index.globals.entry(name).or_default().push(die);
+                }
+            }
+            gimli::DW_TAG_variable if function_depth.is_some() && has_static_storage(entry) => {
+                if let Some(origin) = data.reference(u, entry, gimli::DW_AT_abstract_origin) {
+                    index.static_locals.insert(origin, die);
                 }
             }
             tag @ (gimli::DW_TAG_base_type
@@ -278,6 +291,21 @@ fn scan_unit(data: &DwarfData, u: usize, part: &mut PartialIndex) {
             _ => {}
         }
     }
+}
+
+/// Whether a variable's location is a fixed address (`DW_OP_addr` or
+/// `DW_OP_addrx` first): a static, not a value in a frame.
+fn has_static_storage(entry: &Die) -> bool {
+    let Some(expr) = entry
+        .attr(gimli::DW_AT_location)
+        .and_then(|a| a.exprloc_value())
+    else {
+        return false;
+    };
+    matches!(
+        expr.0.slice().first().copied().map(gimli::DwOp),
+        Some(gimli::DW_OP_addr | gimli::DW_OP_addrx)
+    )
 }
 
 /// The entry PC of a concrete function or inlined copy, and the end of the

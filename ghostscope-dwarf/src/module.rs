@@ -173,6 +173,12 @@ impl Module {
         self.frames.row_at(pc)
     }
 
+    /// The DIE holding the address of the static local whose abstract DIE
+    /// is `abstract_die`, when that is not the abstract DIE itself.
+    pub(crate) fn static_local(&self, abstract_die: u64) -> Option<u64> {
+        self.index()?.static_locals.get(&abstract_die).copied()
+    }
+
     /// Functions the function `name` tail-calls directly.
     pub(crate) fn tail_callees(&self, name: &str) -> &[String] {
         self.index()

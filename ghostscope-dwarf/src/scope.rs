@@ -39,7 +39,7 @@ pub(crate) fn visible_variables(
     };
     let ctx = frame_context(module, data, function_die, pc, at_function_entry);
     let cfa = ctx.cfa.clone();
-    let (_, mut found) = collect(data, u, &func, pc, 0);
+    let (_, mut found) = collect(module, data, u, &func, pc, 0);
     // Name lookup takes the first match: in-scope variables, innermost
     // scope first, then the function's other locals; declaration order
     // within a scope.
@@ -237,12 +237,21 @@ struct Found {
 /// entered at `pc`, and the variables: those of blocks not entered are
 /// marked out of scope, and inlined copies not entered are left out (their
 /// variables belong to another function).
-fn collect(data: &DwarfData, u: usize, scope: &Die, pc: u64, depth: u32) -> (bool, Vec<Found>) {
+fn collect(
+    module: &Module,
+    data: &DwarfData,
+    u: usize,
+    scope: &Die,
+    pc: u64,
+    depth: u32,
+) -> (bool, Vec<Found>) {
     let mut own = Vec::new();
     let mut nested = Vec::new();
     let mut inner_entered = false;
     for child in data.children(u, scope) {
         match child.tag() {
+            // A block-scope `extern` declaration names a global, found later.
+            gimli::DW_TAG_variable if DwarfData::flag(&child, gimli::DW_AT_declaration) => {}
             gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable => own.push(Found {
                 die: data.global(u, child.offset()),
                 concrete: Some((u, child)),
@@ -250,7 +259,7 @@ fn collect(data: &DwarfData, u: usize, scope: &Die, pc: u64, depth: u32) -> (boo
                 in_scope: true,
             }),
             tag @ (gimli::DW_TAG_lexical_block | gimli::DW_TAG_inlined_subroutine) => {
-                let (entered, vars) = collect(data, u, &child, pc, depth + 1);
+                let (entered, vars) = collect(module, data, u, &child, pc, depth + 1);
                 inner_entered |= entered;
                 if entered || tag == gimli::DW_TAG_lexical_block {
                     nested.extend(vars);
@@ -261,7 +270,7 @@ fn collect(data: &DwarfData, u: usize, scope: &Die, pc: u64, depth: u32) -> (boo
     }
     let entered = inner_entered || scope_entered(data, u, scope, pc);
     if entered {
-        own.extend(missing_from_origin(data, u, scope, depth));
+        own.extend(missing_from_origin(module, data, u, scope, depth));
     } else {
         for f in &mut own {
             f.in_scope = false;
@@ -311,7 +320,13 @@ fn origins_under(data: &DwarfData, u: usize, scope: &Die, out: &mut Vec<u64>) {
 /// inlined copy, or an out-of-line copy of an inline function) that no DIE
 /// of the concrete copy stands for: they exist in the source, so they are
 /// visible, but the compiler kept no value for them.
-fn missing_from_origin(data: &DwarfData, u: usize, scope: &Die, depth: u32) -> Vec<Found> {
+fn missing_from_origin(
+    module: &Module,
+    data: &DwarfData,
+    u: usize,
+    scope: &Die,
+    depth: u32,
+) -> Vec<Found> {
     let Some(origin) = data.reference(u, scope, gimli::DW_AT_abstract_origin) else {
         return Vec::new();
     };
@@ -326,15 +341,27 @@ fn missing_from_origin(data: &DwarfData, u: usize, scope: &Die, depth: u32) -> V
             matches!(
                 c.tag(),
                 gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable
-            )
+            ) && !DwarfData::flag(c, gimli::DW_AT_declaration)
         })
-        .map(|c| data.global(ou, c.offset()))
-        .filter(|die| !covered.contains(die))
-        .map(|die| Found {
-            die,
-            concrete: None,
-            depth,
-            in_scope: true,
+        .filter(|c| !covered.contains(&data.global(ou, c.offset())))
+        .map(|c| {
+            // A static local lives at one address for every copy, so only
+            // the abstract instance describes it (or, with gcc -flto, one
+            // other instance of the function).
+            let die = data.global(ou, c.offset());
+            let fixed = c.attr(gimli::DW_AT_location).is_some()
+                || c.attr(gimli::DW_AT_const_value).is_some();
+            let concrete = if fixed {
+                Some((ou, c))
+            } else {
+                module.static_local(die).and_then(|d| data.entry(d))
+            };
+            Found {
+                die,
+                concrete,
+                depth,
+                in_scope: true,
+            }
         })
         .collect()
 }
