@@ -418,6 +418,11 @@ impl Tracer {
         self.child.id()
     }
 
+    /// stdout lines collected so far (the ready marker included).
+    pub fn lines(&self) -> &[String] {
+        &self.stdout
+    }
+
     /// Sends a signal and collects everything until exit.
     pub fn signal(self, sig: i32) -> Run {
         // SAFETY: kill(2) on our own child.

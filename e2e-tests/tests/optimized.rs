@@ -7,7 +7,9 @@
 use std::process::Command;
 use std::time::Duration;
 
-use e2e_tests::{build_fixture, build_fixture_sources, ghostscope, trace_events, Fixture, Run};
+use e2e_tests::{
+    build_fixture, build_fixture_sources, ghostscope, trace_events, Fixture, Run, Tracer,
+};
 
 /// How long a fixture may take to print the line for a call just traced.
 const PRINT_WAIT: Duration = Duration::from_secs(3);
@@ -20,6 +22,31 @@ fn marker_line(fixture: &str, marker: &str) -> usize {
         .position(|l| l.contains(&format!("/* {marker} */")))
         .unwrap_or_else(|| panic!("{marker} not in {fixture}.c"))
         + 1
+}
+
+/// Traces `f` with `script` (plain output) until the payload lines so far
+/// satisfy `done`: with several probes, the first ones attached may fire
+/// many times before the last one is in place.
+fn trace_until(f: &Fixture, script: &str, done: impl Fn(&[&str]) -> bool) -> Run {
+    let pid = f.pid().to_string();
+    let mut t = Tracer::start(&["-p", &pid, "-s", script, "--script-output", "plain"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let events: Vec<&str> = t
+            .lines()
+            .iter()
+            .map(String::as_str)
+            .filter(|l| *l != e2e_tests::READY)
+            .collect();
+        if done(&events) || std::time::Instant::now() > deadline {
+            break;
+        }
+        let more = t.lines().len() + 1;
+        t.wait_for(more, Duration::from_millis(200), |_| true);
+    }
+    let run = t.stop();
+    assert_eq!(run.code(), 0, "{}\n{}", run.out(), run.stderr);
+    run
 }
 
 fn plain(f: &Fixture, script: &str, events: u64) -> Run {
@@ -121,7 +148,11 @@ fn inlined_copies_in_main_nested_and_across_units() {
                 r#"trace bump { print "bump by={} calls={} counter={}", by, calls, g_counter; }"#;
             kinds.push("bump");
         }
-        let run = plain(&f, &script, 15);
+        let run = trace_until(&f, &script, |events| {
+            kinds
+                .iter()
+                .all(|k| events.iter().any(|e| e.starts_with(&format!("{k} "))))
+        });
         let mut seen = vec![false; kinds.len()];
         for line in run.events() {
             let kind = kinds
@@ -162,7 +193,13 @@ fn entry_values_in_a_loop_come_from_the_callers_call_site() {
             plan.out()
         );
         let f = Fixture::start_capturing(&exe);
-        let run = plain(&f, &script, 16);
+        let run = trace_until(&f, &script, |events| {
+            let missing = events.iter().filter(|e| e.contains("<entry not captured>"));
+            let recovered = events
+                .iter()
+                .filter(|e| e.ends_with(" n=4") && !e.starts_with("i=0 "));
+            missing.count() >= 2 && recovered.count() >= 3
+        });
         let (mut recovered, mut missing) = (0, 0);
         for event in run.events() {
             let (i, rest) = event.split_once(" total=").expect(event);

@@ -62,16 +62,16 @@ fn build(
     }
     if sites.len() > MAX_CALL_SITES {
         return Err(format!(
-            "'{name}' is called from {} places, more than the {MAX_CALL_SITES} an entry value is recovered from (DW_OP_entry_value)",
+            "'{name}' is called from {} places; entry values are recovered for at most {MAX_CALL_SITES}",
             sites.len()
         ));
     }
     let row = module
         .frame_row(pc)
-        .ok_or("no call frame information at this PC to find the caller (DW_OP_entry_value)")?;
+        .ok_or("no call frame information at this PC to find the caller")?;
     let return_address = row
         .caller_register(RIP)
-        .ok_or("the return address is not recoverable at this PC (DW_OP_entry_value)")?;
+        .ok_or("the return address is not recoverable at this PC")?;
     let sites = sites
         .into_iter()
         .filter(|c| c.return_pc != 0)

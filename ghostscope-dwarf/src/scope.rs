@@ -1,5 +1,7 @@
 //! Variables visible at a PC: a function's parameters and locals, the
-//! lexical blocks and inlined calls that contain the PC, innermost first.
+//! lexical blocks and inlined calls that contain (or, for inlined calls,
+//! start at) the PC, innermost first; then, as optimized out, the locals of
+//! the function's other blocks and the parameters an inlined copy dropped.
 
 use ghostscope_protocol::TypeDesc;
 use gimli::AttributeValue;
