@@ -111,3 +111,9 @@ pub fn run(
     let _ = (config, requests, events);
     Err(std::io::Error::other("the TUI is not written yet"))
 }
+
+/// Puts the terminal back (leaves the alternate screen, raw mode and mouse
+/// capture) if the TUI is running; a no-op otherwise. Safe to call from any
+/// thread and more than once: the binary's panic hook and fatal-error paths
+/// call it before they print.
+pub fn restore_terminal() {}
