@@ -22,9 +22,9 @@ use ghostscope_protocol::TraceMeta;
 
 pub use codegen::{BpfCodegen, MapFds};
 pub use error::{ParseError, TraceFailure};
-pub use parser::parse_script;
+pub use parser::{parse_script, parse_trace_block};
 
-use ast::TracePattern;
+use ast::{TraceBlock, TracePattern};
 
 /// Settings that shape the generated programs.
 #[derive(Debug, Clone)]
@@ -108,12 +108,18 @@ pub fn compile_script(
     first_trace_id: u32,
 ) -> Result<CompileOutput, ParseError> {
     let script = parse_script(source)?;
+    let compiler = Compiler {
+        session,
+        codegen,
+        maps,
+        options,
+    };
     let mut out = CompileOutput {
         next_trace_id: first_trace_id,
         ..CompileOutput::default()
     };
     for (block_index, block) in script.traces.iter().enumerate() {
-        let sites = match resolve(session, &block.pattern) {
+        let sites = match resolve_pattern(session, &block.pattern) {
             Ok(sites) => sites,
             Err(message) => {
                 out.unresolved += 1;
@@ -125,46 +131,92 @@ pub fn compile_script(
                 continue;
             }
         };
-        let used = ast::referenced_names(&block.body);
         for (address_index, site) in sites.into_iter().enumerate() {
-            let (site, locals) = placement(session, site, &used);
             let trace_id = out.next_trace_id;
             out.next_trace_id += 1;
-            let compiled = check::check_trace(
-                session,
-                &site,
-                locals,
+            let unit = SiteUnit {
+                block,
+                block_index,
+                address_index,
                 trace_id,
-                &block.pattern_text,
-                &block.body,
-                options,
-            )
-            .and_then(|checked| {
-                let name = format!("gs_trace_{trace_id}");
-                let (object, llvm_ir) = codegen.compile(&checked.program, maps, &name, options)?;
-                Ok(CompiledTrace {
-                    trace_id,
-                    target: block.pattern_text.clone(),
-                    block_index,
-                    address_index,
-                    site: site.clone(),
-                    program_name: name,
-                    object,
-                    meta: checked.meta,
-                    llvm_ir,
-                })
-            });
-            match compiled {
+            };
+            match compiler.compile_site(&unit, site) {
                 Ok(t) => out.traces.push(t),
-                Err(message) => out.failures.push(TraceFailure {
-                    target: block.pattern_text.clone(),
-                    pc: site.pc,
-                    message,
-                }),
+                Err(f) => out.failures.push(f),
             }
         }
     }
     Ok(out)
+}
+
+/// What one compilation needs besides the script: the debug info, LLVM,
+/// the shared maps and the options.
+pub struct Compiler<'a> {
+    /// The traced program's debug info.
+    pub session: &'a DebugSession,
+    /// The code generator.
+    pub codegen: &'a BpfCodegen,
+    /// Descriptors of the shared maps baked into every program.
+    pub maps: MapFds,
+    /// Program settings.
+    pub options: &'a CompileOptions,
+}
+
+/// One resolved address of one trace block, to be compiled under `trace_id`.
+pub struct SiteUnit<'a> {
+    /// The trace block.
+    pub block: &'a TraceBlock,
+    /// Index of the block in its script.
+    pub block_index: usize,
+    /// Index of the address among the block's resolved addresses.
+    pub address_index: usize,
+    /// The id the program writes into its events.
+    pub trace_id: u32,
+}
+
+impl Compiler<'_> {
+    /// Checks a block at one of its resolved sites and generates its program.
+    pub fn compile_site(
+        &self,
+        unit: &SiteUnit,
+        site: ProbeSite,
+    ) -> Result<CompiledTrace, TraceFailure> {
+        let block = unit.block;
+        let trace_id = unit.trace_id;
+        let used = ast::referenced_names(&block.body);
+        let (site, locals) = placement(self.session, site, &used);
+        check::check_trace(
+            self.session,
+            &site,
+            locals,
+            trace_id,
+            &block.pattern_text,
+            &block.body,
+            self.options,
+        )
+        .and_then(|checked| {
+            let name = format!("gs_trace_{trace_id}");
+            let (object, llvm_ir) =
+                self.codegen
+                    .compile(&checked.program, self.maps, &name, self.options)?;
+            Ok(CompiledTrace {
+                trace_id,
+                target: block.pattern_text.clone(),
+                block_index: unit.block_index,
+                address_index: unit.address_index,
+                site: site.clone(),
+                program_name: name,
+                object,
+                meta: checked.meta,
+                llvm_ir,
+            })
+        })
+        .map_err(|message| TraceFailure {
+            target: block.pattern_text.clone(),
+            pc: site.pc,
+            message,
+        })
+    }
 }
 
 /// Function probes sit on the first instruction, where the kernel can often
@@ -199,7 +251,12 @@ fn placement(
     (site, vars)
 }
 
-fn resolve(session: &DebugSession, pattern: &TracePattern) -> Result<Vec<ProbeSite>, String> {
+/// Every probe site of a pattern, in module and address order, or the
+/// message of script-language §3 saying why there is none.
+pub fn resolve_pattern(
+    session: &DebugSession,
+    pattern: &TracePattern,
+) -> Result<Vec<ProbeSite>, String> {
     let r: Result<Vec<ProbeSite>, ResolveError> = match pattern {
         TracePattern::Function {
             at_return: true, ..

@@ -53,6 +53,34 @@ pub fn parse_script(source: &str) -> Result<Script, ParseError> {
     Ok(Script { traces })
 }
 
+/// Parses one trace block given as its pattern and its body (the
+/// statements inside the braces, without them). Errors in the body count
+/// lines and columns in `body`, so they match what the user typed.
+pub fn parse_trace_block(target: &str, body: &str) -> Result<TraceBlock, ParseError> {
+    let mut pattern = ScriptParser::parse(Rule::pattern_only, target)
+        .map_err(|e| syntax_error(target, e))?
+        .next()
+        .expect("pattern_only rule")
+        .into_inner();
+    let pattern_pair = pattern.next().expect("pattern");
+    let pattern_text = pattern_pair.as_str().to_string();
+    let pattern = trace_pattern(pattern_pair)?;
+    let statements = ScriptParser::parse(Rule::body_only, body)
+        .map_err(|e| syntax_error(body, e))?
+        .next()
+        .expect("body_only rule")
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .map(|p| statement(body, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(TraceBlock {
+        pattern,
+        pattern_text,
+        body: statements,
+        span: Span { line: 1, column: 1 },
+    })
+}
+
 fn span_of(pair: &Pair<Rule>) -> Span {
     let (line, column) = pair.line_col();
     Span { line, column }
@@ -661,6 +689,25 @@ mod tests {
         let snippet = e.snippet.unwrap();
         assert!(snippet.contains("3 | }"), "{snippet}");
         assert!(snippet.ends_with("| ^"), "{snippet}");
+    }
+
+    #[test]
+    fn a_block_given_in_parts_counts_errors_in_its_body() {
+        let b = parse_trace_block("update_order", "print qty;\nprint \"x\";").unwrap();
+        assert_eq!(b.pattern_text, "update_order");
+        assert_eq!(b.body.len(), 2);
+        let e = parse_trace_block("f", "print qty;\n  print x").unwrap_err();
+        assert!(e.message.contains("line 2, column 10"), "{}", e.message);
+        assert!(e.snippet.unwrap().starts_with("  2 |   print x"));
+        let e = parse_trace_block("f", "prnt x;").unwrap_err();
+        assert!(
+            e.message.contains("Unknown keyword 'prnt' at line 1."),
+            "{}",
+            e.message
+        );
+        assert!(parse_trace_block("f", "}").is_err());
+        assert!(parse_trace_block("0xZZ", "print 1;").is_err());
+        assert!(parse_trace_block("f", "").unwrap().body.is_empty());
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod abi;
 mod cfi;
 mod dwarf_data;
 mod elf;
+mod elf_summary;
 mod error;
 mod index;
 mod lines;
@@ -24,11 +25,12 @@ mod session;
 mod types;
 
 pub use elf::{ElfFile, ElfSymbol, LoadSegment};
+pub use elf_summary::{summarize_elf, ElfKind, ElfSummary};
 pub use error::DwarfError;
 pub use index::{CodeKind, FunctionCode};
 pub use lines::SourceLocation;
 pub use location::{Location, Piece, ReadOp};
-pub use module::Module;
+pub use module::{Module, NameIndexCounts};
 pub use process::{parse_maps, read_mappings, Mapping};
 pub use registers::{
     gp_register, unreadable_register_reason, GpRegister, ARGUMENT_REGISTERS, RAX, RIP, RSP,

@@ -2,6 +2,10 @@
 //! lazily: opening maps the file and parses unit headers; the name index is
 //! built on the first lookup.
 
+mod catalog;
+
+pub use catalog::NameIndexCounts;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
