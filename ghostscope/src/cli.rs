@@ -47,7 +47,7 @@ pub enum Debuginfod {
 }
 
 /// ghostscope: printf debugging for live processes, without stopping them.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "ghostscope", version, about, long_about = None, args_override_self = true)]
 pub struct Cli {
     /// Trace this running process (all its modules; events filtered to it).

@@ -2,9 +2,10 @@
 
 use std::fmt::Write as _;
 
+use ghostscope::engine::queries::variable_availability;
 use ghostscope_compiler::ast::{referenced_names, TracePattern};
 use ghostscope_compiler::{parse_script, CompileOutput, CompiledTrace};
-use ghostscope_dwarf::{DebugSession, Location, SiteKind};
+use ghostscope_dwarf::{DebugSession, SiteKind};
 
 /// Visible variables listed per target at most.
 const MAX_LISTED_VARIABLES: usize = 40;
@@ -128,7 +129,7 @@ fn render_details(
         let _ = writeln!(s, "      visible variables: {shown} shown");
     }
     for v in vars.iter().take(shown) {
-        let (availability, lowering) = describe(&v.location);
+        let (availability, lowering) = variable_availability(&v.location);
         let _ = writeln!(
             s,
             "        - {}{}: {} [{availability}; {lowering}; {}]",
@@ -144,24 +145,5 @@ fn render_details(
             "        ... {} more variable(s) omitted",
             vars.len() - shown
         );
-    }
-}
-
-fn describe(loc: &Location) -> (String, &'static str) {
-    match loc {
-        Location::Memory(_) => ("available".into(), "user memory read"),
-        Location::Register(_) | Location::Value(_) | Location::Implicit(_) => {
-            ("available".into(), "direct value")
-        }
-        Location::Pieces(p) => (
-            if p.iter().all(|p| p.location.is_readable()) {
-                "available".into()
-            } else {
-                "partially available".into()
-            },
-            "composite",
-        ),
-        Location::OptimizedOut => ("optimized out".into(), "unavailable"),
-        Location::Unavailable(r) => (format!("unsupported: {r}"), "unavailable"),
     }
 }

@@ -6,6 +6,7 @@ mod dry_run;
 mod output;
 mod script_mode;
 mod startup;
+mod tui_mode;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            ghostscope_ui::restore_terminal();
             eprintln!("{}", error_report(&e));
             ExitCode::from(1)
         }
@@ -62,12 +64,13 @@ fn run() -> Result<u8> {
         }
         bail!("launching a program (ghostscope -- PROGRAM) is not supported yet; start the program first and use -p PID");
     }
-    if cli.script_output == Some(cli::ScriptOutput::Json) {
-        bail!("--script-output json is not supported yet; use pretty or plain");
-    }
+    // cli.md §2: --dry-run, then --tui, then a script, else the TUI.
     let has_script = cli.script.is_some() || cli.script_file.is_some();
     if !cli.dry_run && (cli.tui || !has_script) {
-        bail!("the TUI is not available yet; pass a script with -s or --script-file");
+        return tui_mode::run(&cli, target);
+    }
+    if cli.script_output == Some(cli::ScriptOutput::Json) {
+        bail!("--script-output json is not supported yet; use pretty or plain");
     }
 
     let session = script_mode::load_session(&cli, target.as_deref())?;
@@ -118,6 +121,8 @@ fn error_report(e: &anyhow::Error) -> String {
 /// Panics print a recognisable block and exit 101 (cli.md §14).
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
+        // The block must be readable: leave the TUI's screen first.
+        ghostscope_ui::restore_terminal();
         let location = info
             .location()
             .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))

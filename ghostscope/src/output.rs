@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, Local};
+use ghostscope::clock::{boot_text, WallClock};
 use ghostscope_protocol::DecodedEvent;
 
 use crate::cli::{ScriptOutput, ScriptTimestamp};
@@ -17,8 +17,8 @@ const RESET: &str = "\x1b[0m";
 pub struct EventFormat {
     output: ScriptOutput,
     timestamp: ScriptTimestamp,
-    /// Wall-clock nanoseconds at monotonic time zero, for `local` timestamps.
-    wall_at_boot_ns: Option<i128>,
+    /// For `local` timestamps.
+    clock: WallClock,
     color: bool,
 }
 
@@ -28,7 +28,7 @@ impl EventFormat {
         EventFormat {
             output,
             timestamp,
-            wall_at_boot_ns: wall_clock_at_monotonic_zero(),
+            clock: WallClock::new(),
             color,
         }
     }
@@ -76,45 +76,11 @@ impl EventFormat {
         match self.timestamp {
             ScriptTimestamp::None => None,
             ScriptTimestamp::Boot => Some(boot_text(ns)),
-            ScriptTimestamp::Local => Some(
-                self.wall_at_boot_ns
-                    .and_then(|base| local_text(base + ns as i128))
-                    .unwrap_or_else(|| boot_text(ns)),
-            ),
+            ScriptTimestamp::Local => {
+                Some(self.clock.local_text(ns).unwrap_or_else(|| boot_text(ns)))
+            }
         }
     }
-}
-
-/// `boot+<secs>.<mmm>s`.
-fn boot_text(ns: u64) -> String {
-    let ms = ns / 1_000_000;
-    format!("boot+{}.{:03}s", ms / 1000, ms % 1000)
-}
-
-/// `YYYY-MM-DD HH:MM:SS.mmm` in the local time zone, milliseconds truncated.
-fn local_text(wall_ns: i128) -> Option<String> {
-    let secs = i64::try_from(wall_ns.div_euclid(1_000_000_000)).ok()?;
-    let nanos = wall_ns.rem_euclid(1_000_000_000) as u32;
-    let t: DateTime<Local> = DateTime::from_timestamp(secs, nanos)?.with_timezone(&Local);
-    Some(format!(
-        "{}.{:03}",
-        t.format("%Y-%m-%d %H:%M:%S"),
-        nanos / 1_000_000
-    ))
-}
-
-/// `bpf_ktime_get_ns` counts CLOCK_MONOTONIC; this is the wall clock at its zero.
-fn wall_clock_at_monotonic_zero() -> Option<i128> {
-    let read = |clock: libc::clockid_t| {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid timespec to write into.
-        (unsafe { libc::clock_gettime(clock, &mut ts) } == 0)
-            .then(|| ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128)
-    };
-    Some(read(libc::CLOCK_REALTIME)? - read(libc::CLOCK_MONOTONIC)?)
 }
 
 #[cfg(test)]

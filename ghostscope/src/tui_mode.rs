@@ -1,0 +1,105 @@
+//! TUI mode (cli.md §2): the terminal UI of `ghostscope-ui` in front of the
+//! session engine. The UI opens at once; the debug info loads behind it.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Result};
+use ghostscope::engine::server::{Session, SessionConfig, StopCause, DEFAULT_QUEUE_CAPACITY};
+use ghostscope::engine::{EngineOptions, LoadTarget};
+use ghostscope_ui::{UiConfig, UiExit};
+
+use crate::cli::{self, Cli};
+use crate::script_mode;
+
+/// The UI settings the command line gives; the rest are defaults until
+/// config files exist.
+fn ui_config(cli: &Cli) -> UiConfig {
+    UiConfig {
+        layout: match cli.layout {
+            cli::Layout::Horizontal => ghostscope_ui::Layout::Horizontal,
+            cli::Layout::Vertical => ghostscope_ui::Layout::Vertical,
+        },
+        show_source_panel: !cli.no_source_panel,
+        ..UiConfig::default()
+    }
+}
+
+/// Runs the TUI until the user quits or a signal stops it; returns the
+/// exit code.
+pub fn run(cli: &Cli, target: Option<PathBuf>) -> Result<u8> {
+    let load_target = match (cli.pid, &target) {
+        (Some(pid), t) => LoadTarget::Process {
+            pid,
+            target: t.clone(),
+        },
+        (None, Some(t)) => LoadTarget::File(t.clone()),
+        (None, None) => unreachable!("validated earlier"),
+    };
+    let config = SessionConfig {
+        target: load_target,
+        options: EngineOptions {
+            pid: cli.pid,
+            compile: script_mode::compile_options(cli, false),
+        },
+        queue_capacity: DEFAULT_QUEUE_CAPACITY,
+    };
+    let load_cli = cli.clone();
+    let mut session = Session::start(config, move || {
+        script_mode::load_session(&load_cli, target.as_deref()).map_err(|e| format!("{e:#}"))
+    })
+    .map_err(|e| anyhow!("failed to start the session: {e}"))?;
+    let requests = session.request_sink();
+    let events = session.take_events();
+    let ui = ghostscope_ui::run(ui_config(cli), requests, events);
+    // The terminal is back before anything is printed.
+    ghostscope_ui::restore_terminal();
+    let cause = session.finish();
+    exit_code(ui, cause)
+}
+
+/// The exit code, or the error to print, once both the UI and the
+/// session have ended.
+fn exit_code(ui: std::io::Result<UiExit>, cause: StopCause) -> Result<u8> {
+    let ui = ui.map_err(|e| anyhow::Error::new(e).context("the terminal UI failed"))?;
+    match (ui, cause) {
+        (UiExit::LoadFailed(message), _) | (_, StopCause::LoadFailed(message)) => {
+            Err(anyhow!(message))
+        }
+        (UiExit::EngineStopped(Some(message)), _) | (_, StopCause::Fatal(message)) => {
+            Err(anyhow!(message))
+        }
+        // quit, exit, Ctrl+C twice, SIGINT, SIGTERM; and SIGHUP, after which
+        // every probe is detached just the same (a clean stop, not a failure).
+        _ => Ok(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(exit_code(Ok(UiExit::Quit), StopCause::Quit).unwrap(), 0);
+        assert_eq!(
+            exit_code(
+                Ok(UiExit::EngineStopped(None)),
+                StopCause::Signal(libc::SIGHUP)
+            )
+            .unwrap(),
+            0
+        );
+        let e = exit_code(Ok(UiExit::LoadFailed("no DWARF".into())), StopCause::Quit);
+        assert_eq!(e.unwrap_err().to_string(), "no DWARF");
+        let e = exit_code(Ok(UiExit::Quit), StopCause::Fatal("read failed".into()));
+        assert_eq!(e.unwrap_err().to_string(), "read failed");
+        let e = exit_code(
+            Err(std::io::Error::other("the TUI is not written yet")),
+            StopCause::Quit,
+        );
+        assert_eq!(
+            format!("{:#}", e.unwrap_err()),
+            "the terminal UI failed: the TUI is not written yet"
+        );
+    }
+}
