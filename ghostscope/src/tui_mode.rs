@@ -43,7 +43,9 @@ pub fn run(cli: &Cli, target: Option<PathBuf>) -> Result<u8> {
         },
         queue_capacity: DEFAULT_QUEUE_CAPACITY,
     };
-    let load_cli = cli.clone();
+    // Loading must not write status lines to the terminal the UI draws on.
+    let mut load_cli = cli.clone();
+    load_cli.no_status = true;
     let mut session = Session::start(config, move || {
         script_mode::load_session(&load_cli, target.as_deref()).map_err(|e| format!("{e:#}"))
     })
