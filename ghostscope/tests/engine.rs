@@ -50,38 +50,47 @@ struct Client {
     seen: Vec<SessionEvent>,
 }
 
+fn config(pid: u32) -> SessionConfig {
+    SessionConfig {
+        target: LoadTarget::Process { pid, target: None },
+        options: EngineOptions {
+            pid: Some(pid),
+            compile: CompileOptions {
+                pid_filter: Some(pid),
+                input_pid: Some(pid),
+                ringbuf_size: RINGBUF_SIZE,
+                ..CompileOptions::default()
+            },
+        },
+        queue_capacity: DEFAULT_QUEUE_CAPACITY,
+    }
+}
+
 impl Client {
     fn start(pid: u32) -> (Client, SessionReady) {
-        let config = SessionConfig {
-            target: LoadTarget::Process { pid, target: None },
-            options: EngineOptions {
-                pid: Some(pid),
-                compile: CompileOptions {
-                    pid_filter: Some(pid),
-                    input_pid: Some(pid),
-                    ringbuf_size: RINGBUF_SIZE,
-                    ..CompileOptions::default()
-                },
-            },
-            queue_capacity: DEFAULT_QUEUE_CAPACITY,
-        };
-        let mut session = Session::start(config, move || {
+        let mut client = Client::connect(pid, move || {
             DebugSession::for_process(pid, None).map_err(|e| e.to_string())
-        })
-        .unwrap();
-        let mut client = Client {
-            requests: session.request_sink(),
-            events: session.take_events(),
-            session: Some(session),
-            next_id: 1,
-            seen: Vec::new(),
-        };
+        });
         let ready = client.wait_for(|e| match e {
             SessionEvent::Ready(r) => Some(r.clone()),
             SessionEvent::LoadFailed(m) => panic!("load failed: {m}"),
             _ => None,
         });
         (client, ready)
+    }
+
+    fn connect(
+        pid: u32,
+        load: impl FnOnce() -> Result<DebugSession, String> + Send + 'static,
+    ) -> Client {
+        let mut session = Session::start(config(pid), load).unwrap();
+        Client {
+            requests: session.request_sink(),
+            events: session.take_events(),
+            session: Some(session),
+            next_id: 1,
+            seen: Vec::new(),
+        }
     }
 
     fn next(&mut self, deadline: Instant) -> SessionEvent {
@@ -575,4 +584,75 @@ fn a_hangup_detaches_everything_and_stops_the_session() {
     assert_ne!(read_process_byte(pid, tick), INT3);
     assert_eq!(c.finish(), StopCause::Signal(libc::SIGHUP));
     assert!(f.is_running());
+}
+
+#[test]
+fn loading_reports_progress_until_ready() {
+    let _serial = serial();
+    let exe = fixture();
+    let f = Fixture::start(&exe);
+    let pid = f.pid();
+    let mut c = Client::connect(pid, move || {
+        // A slow load, as a program with a lot of DWARF would be.
+        std::thread::sleep(Duration::from_millis(900));
+        DebugSession::for_process(pid, None).map_err(|e| e.to_string())
+    });
+    let ready = c.wait_for(|e| match e {
+        SessionEvent::Ready(r) => Some(r.clone()),
+        _ => None,
+    });
+    let loading: Vec<_> = c
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::Loading(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(loading.len() >= 4, "{} progress reports", loading.len());
+    assert!(loading
+        .windows(2)
+        .all(|w| w[0].elapsed_ms <= w[1].elapsed_ms));
+    assert!(loading.iter().all(|p| p.subject == format!("PID {pid}")));
+    let exe_path = std::fs::canonicalize(&exe).unwrap().display().to_string();
+    let first = &loading[0];
+    assert!(
+        first
+            .modules
+            .iter()
+            .any(|m| m.path == exe_path && m.state == ModuleLoadState::Pending),
+        "{first:?}"
+    );
+    assert!(ready.progress.elapsed_ms >= 900);
+    assert!(ready
+        .progress
+        .modules
+        .iter()
+        .all(|m| matches!(m.state, ModuleLoadState::Done { .. })));
+    assert_eq!(c.request(Request::Shutdown), Reply::Done);
+    assert_eq!(c.finish(), StopCause::Quit);
+}
+
+#[test]
+fn a_failed_load_is_shown_until_the_front_end_quits() {
+    let _serial = serial();
+    let mut c = Client::connect(
+        1,
+        || Err("No debug information found in any module!".into()),
+    );
+    let failed = c.wait_for(|e| match e {
+        SessionEvent::LoadFailed(m) => Some(m.clone()),
+        _ => None,
+    });
+    assert_eq!(failed, "No debug information found in any module!");
+    // The channel stays open while the user reads the error.
+    assert_eq!(
+        c.request(Request::SourceFiles),
+        Reply::Error("No debug information found in any module!".into())
+    );
+    assert_eq!(c.request(Request::Shutdown), Reply::Done);
+    assert_eq!(
+        c.finish(),
+        StopCause::LoadFailed("No debug information found in any module!".into())
+    );
 }

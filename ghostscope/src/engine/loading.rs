@@ -2,7 +2,8 @@
 //! their per-module progress while the name indexes are built, and what
 //! the front end needs once the session is ready.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -44,14 +45,14 @@ impl LoadTarget {
         }
     }
 
-    /// The modules expected before any is opened: the file-backed
-    /// mappings of the process, or the one file.
+    /// The modules expected before any is opened: the ELF files the
+    /// process maps (not its locale archives and caches), or the one file.
     fn expected_modules(&self) -> Vec<String> {
         match self {
             LoadTarget::Process { pid, .. } => {
                 let mut paths: Vec<String> = Vec::new();
                 for m in read_mappings(*pid).unwrap_or_default() {
-                    if m.path.starts_with('/') && !paths.contains(&m.path) {
+                    if !paths.contains(&m.path) && is_elf(Path::new(&m.path)) {
                         paths.push(m.path);
                     }
                 }
@@ -60,6 +61,14 @@ impl LoadTarget {
             LoadTarget::File(path) => vec![path.display().to_string()],
         }
     }
+}
+
+/// Whether a file starts with the ELF magic.
+fn is_elf(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == *b"\x7fELF")
 }
 
 /// Loading progress, shared between the thread that loads and the one
@@ -142,16 +151,6 @@ impl LoadTracker {
                 p.sources.embedded += 1;
             } else {
                 p.sources.missing += 1;
-            }
-        }
-    }
-
-    /// Marks the modules not finished as failed with `error`.
-    pub fn fail(&self, error: &str) {
-        let mut p = self.lock();
-        for m in &mut p.modules {
-            if !matches!(m.state, ModuleLoadState::Done { .. }) {
-                m.state = ModuleLoadState::Failed(error.to_string());
             }
         }
     }

@@ -173,15 +173,41 @@ fn control(
     outlet: Outlet,
 ) -> StopCause {
     let cause = run_control(config, load, &commands, commands_tx, &outlet);
-    let error = match &cause {
-        StopCause::Fatal(e) => Some(e.clone()),
-        _ => None,
-    };
-    if !matches!(cause, StopCause::LoadFailed(_)) {
-        outlet.send(SessionEvent::Stopped { error });
+    match &cause {
+        // The front end shows the error until the user has read it.
+        StopCause::LoadFailed(message) => wait_for_front_end(&commands, &outlet, message),
+        StopCause::Fatal(e) => outlet.send(SessionEvent::Stopped {
+            error: Some(e.clone()),
+        }),
+        _ => outlet.send(SessionEvent::Stopped { error: None }),
     }
     outlet.close();
     cause
+}
+
+/// After a failed load: answers requests with the error until the front
+/// end quits, goes away, or a signal comes.
+fn wait_for_front_end(commands: &Receiver<Command>, outlet: &Outlet, message: &str) {
+    for command in commands.iter() {
+        match command {
+            Command::Request(id, Request::Shutdown) => {
+                outlet.send(SessionEvent::Reply {
+                    id,
+                    reply: Reply::Done,
+                });
+                return;
+            }
+            Command::Request(id, _) => outlet.send(SessionEvent::Reply {
+                id,
+                reply: Reply::Error(message.to_string()),
+            }),
+            Command::Signal(_) => {
+                outlet.send(SessionEvent::Stopped { error: None });
+                return;
+            }
+            Command::Fatal(_) | Command::FrontEndGone => return,
+        }
+    }
 }
 
 fn run_control(
@@ -274,8 +300,6 @@ fn load_with_progress(
                 return Ok((session, ready));
             }
             Ok(Err(message)) => {
-                tracker.fail(&message);
-                outlet.send(SessionEvent::Loading(tracker.snapshot()));
                 outlet.send(SessionEvent::LoadFailed(message.clone()));
                 return Err(StopCause::LoadFailed(message));
             }
