@@ -5,7 +5,12 @@
 //! the first request, as it is once the TUI shows its panels. Not a test;
 //! see bench/README.md.
 //!
-//! Usage (as root): cargo run --release -p ghostscope --example session_latency [-- RUNS]
+//! With `flood`, it measures the event path instead: a trace on a function
+//! called as fast as the target can, read by a front end that takes one
+//! message per 30 fps frame, for a few seconds: events delivered, dropped
+//! by the engine's queue, and lost in the kernel.
+//!
+//! Usage (as root): cargo run --release -p ghostscope --example session_latency [-- RUNS | flood]
 
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
@@ -105,12 +110,8 @@ fn stats(mut v: Vec<f64>) -> String {
     )
 }
 
-fn main() {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse().expect("RUNS is a number"))
-        .unwrap_or(15);
-    let exe = build_fixture("session", "gcc", &["-g", "-O0"]);
+fn start(fixture: &str) -> (Fixture, Session, Client) {
+    let exe = build_fixture(fixture, "gcc", &["-g", "-O0"]);
     let fixture = Fixture::start(&exe);
     let pid = fixture.pid();
     let config = SessionConfig {
@@ -131,7 +132,7 @@ fn main() {
         DebugSession::for_process(pid, None).map_err(|e| e.to_string())
     })
     .expect("session starts");
-    let mut c = Client {
+    let c = Client {
         requests: session.request_sink(),
         events: session.take_events(),
         next_id: 1,
@@ -147,6 +148,68 @@ fn main() {
         "session ready (modules opened, name indexes built) in {:.1} ms",
         load_start.elapsed().as_secs_f64() * 1000.0
     );
+    (fixture, session, c)
+}
+
+/// Floods the session and reads it like a 30 fps front end.
+fn flood() {
+    let (_fixture, session, mut c) = start("flood");
+    let (reply, _) = c.request(Request::AddTrace {
+        target: "hot".into(),
+        body: "print a;".into(),
+        index: None,
+        enabled: true,
+    });
+    assert!(matches!(reply, Reply::TraceAdded(_)), "{reply:?}");
+    let seconds = 5;
+    let start = Instant::now();
+    let (mut delivered, mut dropped, mut lost, mut messages) = (0u64, 0u64, 0u64, 0u64);
+    while start.elapsed() < Duration::from_secs(seconds) {
+        std::thread::sleep(Duration::from_millis(33));
+        // One frame: take what is there, as a UI's try_recv loop does.
+        while let Ok(e) = c.events.try_recv() {
+            messages += 1;
+            match e {
+                SessionEvent::Events(b) => delivered += b.len() as u64,
+                SessionEvent::QueueSaturated { total, .. } => dropped = total,
+                SessionEvent::Loss { total, .. } => lost = total,
+                _ => {}
+            }
+        }
+    }
+    let rate = |n: u64| n as f64 / seconds as f64;
+    println!("flood: `trace hot {{ print a; }}` for {seconds} s, read 30 times a second:");
+    println!(
+        "  delivered {:>10.0} events/s in {:.0} messages/s",
+        rate(delivered),
+        rate(messages)
+    );
+    println!(
+        "  dropped   {:>10.0} events/s (engine queue full)",
+        rate(dropped)
+    );
+    println!(
+        "  lost      {:>10.0} events/s (kernel ring buffer full)",
+        rate(lost)
+    );
+    let stop = Instant::now();
+    c.request(Request::Shutdown);
+    session.finish();
+    println!(
+        "  shutdown (detach, drain, stop) {:.1} ms",
+        stop.elapsed().as_secs_f64() * 1000.0
+    );
+}
+
+fn main() {
+    let arg = std::env::args().nth(1);
+    if arg.as_deref() == Some("flood") {
+        return flood();
+    }
+    let runs: usize = arg
+        .map(|s| s.parse().expect("RUNS is a number"))
+        .unwrap_or(15);
+    let (_fixture, session, mut c) = start("session");
     // The first trace of a session also pays for LLVM's first compile and
     // the kernel's first uprobe registration (toolchain P16).
     let first = one_run(&mut c);

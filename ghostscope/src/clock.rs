@@ -32,6 +32,38 @@ impl Default for WallClock {
     }
 }
 
+/// Local wall-clock texts for a stream of events in time order: the
+/// date and time of day are formatted once per second, not per event.
+#[derive(Debug, Clone, Default)]
+pub struct LocalTimes {
+    clock: WallClock,
+    /// The last second formatted, as wall-clock seconds and its text.
+    last: Option<(i64, String)>,
+}
+
+impl LocalTimes {
+    /// A formatter that reads both clocks now.
+    pub fn new() -> LocalTimes {
+        LocalTimes::default()
+    }
+
+    /// The same text as [`WallClock::local_text`].
+    pub fn text(&mut self, monotonic_ns: u64) -> Option<String> {
+        let wall_ns = self.clock.at_monotonic_zero_ns? + monotonic_ns as i128;
+        let secs = i64::try_from(wall_ns.div_euclid(1_000_000_000)).ok()?;
+        let millis = wall_ns.rem_euclid(1_000_000_000) / 1_000_000;
+        let prefix = match &self.last {
+            Some((s, text)) if *s == secs => text,
+            _ => {
+                let full = local_text(secs as i128 * 1_000_000_000)?;
+                let text = full[..full.len() - 4].to_string();
+                &self.last.insert((secs, text)).1
+            }
+        };
+        Some(format!("{prefix}.{millis:03}"))
+    }
+}
+
 /// `boot+<secs>.<mmm>s`.
 pub fn boot_text(ns: u64) -> String {
     let ms = ns / 1_000_000;
@@ -73,5 +105,20 @@ mod tests {
         assert_eq!(text.len(), 23, "{text}");
         assert_eq!(&text[19..20], ".");
         assert_eq!(boot_text(1_234_567_890), "boot+1.234s");
+    }
+
+    #[test]
+    fn cached_texts_match_uncached_ones() {
+        let clock = WallClock::new();
+        let mut cached = LocalTimes { clock, last: None };
+        for ns in [
+            5_000_000_000,
+            5_999_000_000,
+            6_000_000_000,
+            6_001_999_999,
+            5_000_000_001,
+        ] {
+            assert_eq!(cached.text(ns), clock.local_text(ns), "{ns}");
+        }
     }
 }

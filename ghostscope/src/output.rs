@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use ghostscope::clock::{boot_text, WallClock};
+use ghostscope::clock::{boot_text, LocalTimes};
 use ghostscope_protocol::DecodedEvent;
 
 use crate::cli::{ScriptOutput, ScriptTimestamp};
@@ -18,7 +18,7 @@ pub struct EventFormat {
     output: ScriptOutput,
     timestamp: ScriptTimestamp,
     /// For `local` timestamps.
-    clock: WallClock,
+    clock: LocalTimes,
     color: bool,
 }
 
@@ -28,13 +28,13 @@ impl EventFormat {
         EventFormat {
             output,
             timestamp,
-            clock: WallClock::new(),
+            clock: LocalTimes::new(),
             color,
         }
     }
 
     /// Writes one event; events without payload lines print nothing.
-    pub fn write_event(&self, out: &mut impl Write, event: &DecodedEvent) -> io::Result<()> {
+    pub fn write_event(&mut self, out: &mut impl Write, event: &DecodedEvent) -> io::Result<()> {
         if event.lines.is_empty() {
             return Ok(());
         }
@@ -54,7 +54,7 @@ impl EventFormat {
         Ok(())
     }
 
-    fn header(&self, event: &DecodedEvent) -> String {
+    fn header(&mut self, event: &DecodedEvent) -> String {
         let h = &event.header;
         let (c, r, d) = if self.color {
             (CYAN, RESET, DIM)
@@ -72,13 +72,11 @@ impl EventFormat {
     }
 
     /// The text inside the header brackets, or None for `--script-timestamp none`.
-    pub fn timestamp_text(&self, ns: u64) -> Option<String> {
+    pub fn timestamp_text(&mut self, ns: u64) -> Option<String> {
         match self.timestamp {
             ScriptTimestamp::None => None,
             ScriptTimestamp::Boot => Some(boot_text(ns)),
-            ScriptTimestamp::Local => {
-                Some(self.clock.local_text(ns).unwrap_or_else(|| boot_text(ns)))
-            }
+            ScriptTimestamp::Local => Some(self.clock.text(ns).unwrap_or_else(|| boot_text(ns))),
         }
     }
 }
@@ -101,7 +99,7 @@ mod tests {
         }
     }
 
-    fn render(f: &EventFormat, e: &DecodedEvent) -> String {
+    fn render(f: &mut EventFormat, e: &DecodedEvent) -> String {
         let mut out = Vec::new();
         f.write_event(&mut out, e).unwrap();
         String::from_utf8(out).unwrap()
@@ -110,24 +108,24 @@ mod tests {
     #[test]
     fn pretty_plain_and_boot_headers() {
         let e = event(&["order.id = 90412", "total=129.5 items=3"]);
-        let none = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::None, false);
+        let mut none = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::None, false);
         assert_eq!(
-            render(&none, &e),
+            render(&mut none, &e),
             "TraceID:3 PID:48211 TID:48219\n  order.id = 90412\n  total=129.5 items=3\n"
         );
-        let boot = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::Boot, false);
-        assert!(render(&boot, &e).starts_with("[boot+1.234s] TraceID:3 PID:48211 TID:48219\n"));
-        let plain = EventFormat::new(ScriptOutput::Plain, ScriptTimestamp::Local, false);
+        let mut boot = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::Boot, false);
+        assert!(render(&mut boot, &e).starts_with("[boot+1.234s] TraceID:3 PID:48211 TID:48219\n"));
+        let mut plain = EventFormat::new(ScriptOutput::Plain, ScriptTimestamp::Local, false);
         assert_eq!(
-            render(&plain, &e),
+            render(&mut plain, &e),
             "order.id = 90412\ntotal=129.5 items=3\n"
         );
-        assert_eq!(render(&none, &event(&[])), "");
+        assert_eq!(render(&mut none, &event(&[])), "");
     }
 
     #[test]
     fn local_timestamps_have_millisecond_precision() {
-        let f = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::Local, false);
+        let mut f = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::Local, false);
         let text = f.timestamp_text(5_000_000_000).unwrap();
         // YYYY-MM-DD HH:MM:SS.mmm
         assert_eq!(text.len(), 23, "{text}");

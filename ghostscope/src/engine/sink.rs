@@ -12,13 +12,13 @@ use ghostscope_protocol::DecodedEvent;
 use super::outlet::Outlet;
 use super::pump::EventSink;
 use super::traces::SharedTraces;
-use crate::clock::{boot_text, WallClock};
+use crate::clock::{boot_text, LocalTimes};
 
 /// Sends events and counters to a front end.
 pub struct FrontEndSink {
     outlet: Outlet,
     traces: SharedTraces,
-    clock: WallClock,
+    clock: LocalTimes,
     batch: Vec<TraceEvent>,
     /// Events received per trace since the last refresh.
     hits: HashMap<u32, u64>,
@@ -30,7 +30,7 @@ impl FrontEndSink {
         FrontEndSink {
             outlet,
             traces,
-            clock: WallClock::new(),
+            clock: LocalTimes::new(),
             batch: Vec::new(),
             hits: HashMap::new(),
         }
@@ -53,7 +53,7 @@ impl EventSink for FrontEndSink {
             timestamp_ns: h.timestamp_ns,
             time: self
                 .clock
-                .local_text(h.timestamp_ns)
+                .text(h.timestamp_ns)
                 .unwrap_or_else(|| boot_text(h.timestamp_ns)),
             lines: event.lines,
             error,
