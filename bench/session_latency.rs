@@ -17,8 +17,7 @@ use std::time::{Duration, Instant};
 
 use e2e_tests::{build_fixture, Fixture};
 use ghostscope::engine::server::{Session, SessionConfig, DEFAULT_QUEUE_CAPACITY};
-use ghostscope::engine::{EngineOptions, LoadTarget, RINGBUF_SIZE};
-use ghostscope_compiler::CompileOptions;
+use ghostscope::engine::{EngineOptions, LoadTarget};
 use ghostscope_dwarf::DebugSession;
 use ghostscope_protocol::session::{
     AddressResult, Reply, Request, RequestId, SessionEvent, TraceSelector,
@@ -116,15 +115,7 @@ fn start(fixture: &str) -> (Fixture, Session, Client) {
     let pid = fixture.pid();
     let config = SessionConfig {
         target: LoadTarget::Process { pid, target: None },
-        options: EngineOptions {
-            pid: Some(pid),
-            compile: CompileOptions {
-                pid_filter: Some(pid),
-                input_pid: Some(pid),
-                ringbuf_size: RINGBUF_SIZE,
-                ..CompileOptions::default()
-            },
-        },
+        options: EngineOptions::new(Some(pid)),
         queue_capacity: DEFAULT_QUEUE_CAPACITY,
     };
     let load_start = Instant::now();

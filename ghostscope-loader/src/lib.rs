@@ -293,22 +293,6 @@ impl TraceLoader {
         Ok(true)
     }
 
-    /// Loads `object` and attaches it at once (see [`TraceLoader::load`]).
-    pub fn attach(
-        &mut self,
-        trace_id: u32,
-        object: &[u8],
-        program: &str,
-        target: &Path,
-        file_offset: u64,
-        pid: Option<u32>,
-    ) -> Result<(), LoaderError> {
-        self.load(trace_id, object, program, target, file_offset, pid)?;
-        self.enable(trace_id).inspect_err(|_| {
-            self.unload(trace_id);
-        })
-    }
-
     /// Detaches and unloads one trace; returns whether it was loaded.
     pub fn unload(&mut self, trace_id: u32) -> bool {
         let _ = self.losses.remove(&trace_id);

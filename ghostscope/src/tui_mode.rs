@@ -38,8 +38,8 @@ pub fn run(cli: &Cli, target: Option<PathBuf>) -> Result<u8> {
     let config = SessionConfig {
         target: load_target,
         options: EngineOptions {
-            pid: cli.pid,
             compile: script_mode::compile_options(cli, false),
+            ..EngineOptions::new(cli.pid)
         },
         queue_capacity: DEFAULT_QUEUE_CAPACITY,
     };

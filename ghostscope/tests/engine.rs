@@ -11,12 +11,11 @@ use std::time::{Duration, Instant};
 
 use e2e_tests::{build_fixture, read_process_byte, runtime_address, Fixture};
 use ghostscope::engine::server::{Session, SessionConfig, StopCause, DEFAULT_QUEUE_CAPACITY};
-use ghostscope::engine::{EngineOptions, LoadTarget, RINGBUF_SIZE};
-use ghostscope_compiler::CompileOptions;
+use ghostscope::engine::{EngineOptions, LoadTarget};
 use ghostscope_dwarf::DebugSession;
 use ghostscope_protocol::session::{
-    AddressResult, ModuleLoadState, Reply, Request, SessionEvent, SessionReady, TraceEvent,
-    TraceOutcome, TraceSelector, TraceState,
+    AddressDescription, AddressResult, ModuleLoadState, Reply, Request, SessionEvent, SessionReady,
+    TraceEvent, TraceOutcome, TraceSelector, TraceState,
 };
 
 const INT3: u8 = 0xcc;
@@ -53,16 +52,28 @@ struct Client {
 fn config(pid: u32) -> SessionConfig {
     SessionConfig {
         target: LoadTarget::Process { pid, target: None },
-        options: EngineOptions {
-            pid: Some(pid),
-            compile: CompileOptions {
-                pid_filter: Some(pid),
-                input_pid: Some(pid),
-                ringbuf_size: RINGBUF_SIZE,
-                ..CompileOptions::default()
-            },
-        },
+        options: EngineOptions::new(Some(pid)),
         queue_capacity: DEFAULT_QUEUE_CAPACITY,
+    }
+}
+
+/// What every test starts with: the lock, and the fixture running.
+struct Setup {
+    _serial: MutexGuard<'static, ()>,
+    exe: PathBuf,
+    f: Fixture,
+    pid: u32,
+}
+
+fn setup() -> Setup {
+    let serial = serial();
+    let exe = fixture();
+    let f = Fixture::start(&exe);
+    Setup {
+        _serial: serial,
+        pid: f.pid(),
+        exe,
+        f,
     }
 }
 
@@ -174,6 +185,16 @@ impl Client {
         }
     }
 
+    fn describe(&mut self, target: impl Into<String>, verbose: bool) -> Vec<AddressDescription> {
+        match self.request(Request::Describe {
+            target: target.into(),
+            verbose,
+        }) {
+            Reply::Described(d) => d,
+            other => panic!("no description: {other:?}"),
+        }
+    }
+
     fn trace_state(&mut self, id: u32, state: TraceState) {
         self.wait_for(|e| match e {
             SessionEvent::TraceUpdated(i) if i.trace_id == id && i.state == state => Some(()),
@@ -207,10 +228,8 @@ fn sample_byte(pid: u32, addr: u64, stop: Arc<AtomicBool>) -> std::thread::JoinH
 
 #[test]
 fn traces_are_added_and_changed_one_at_a_time_while_the_others_keep_running() {
-    let _serial = serial();
-    let exe = fixture();
-    let mut f = Fixture::start(&exe);
-    let pid = f.pid();
+    let mut s = setup();
+    let (exe, pid) = (s.exe.clone(), s.pid);
     let tick = runtime_address(pid, &exe, "tick");
     let idle = runtime_address(pid, &exe, "idle");
     let original = read_process_byte(pid, tick);
@@ -341,15 +360,13 @@ fn traces_are_added_and_changed_one_at_a_time_while_the_others_keep_running() {
     assert_eq!(read_process_byte(pid, tick), original);
     assert_ne!(read_process_byte(pid, idle), INT3);
     assert_eq!(bpf_program_fds(), programs_before);
-    assert!(f.is_running());
+    assert!(s.f.is_running());
 }
 
 #[test]
 fn errors_are_reported_in_the_words_of_the_spec() {
-    let _serial = serial();
-    let exe = fixture();
-    let f = Fixture::start(&exe);
-    let pid = f.pid();
+    let s = setup();
+    let (exe, pid) = (s.exe.clone(), s.pid);
     let (mut c, _) = Client::start(pid);
 
     // Line and column count in the body as typed.
@@ -438,18 +455,11 @@ fn errors_are_reported_in_the_words_of_the_spec() {
 
 #[test]
 fn queries_describe_the_program() {
-    let _serial = serial();
-    let exe = fixture();
-    let f = Fixture::start(&exe);
-    let pid = f.pid();
+    let s = setup();
+    let pid = s.pid;
     let (mut c, ready) = Client::start(pid);
 
-    let Reply::Described(scale) = c.request(Request::Describe {
-        target: "scale".into(),
-        verbose: false,
-    }) else {
-        panic!("no description")
-    };
+    let scale = c.describe("scale", false);
     assert_eq!(scale.len(), 2);
     for (i, d) in scale.iter().enumerate() {
         assert_eq!(d.index, i + 1);
@@ -468,32 +478,20 @@ fn queries_describe_the_program() {
         );
         assert_eq!(v.location, "");
     }
-    let Reply::Described(verbose) = c.request(Request::Describe {
-        target: "tick".into(),
-        verbose: true,
-    }) else {
-        panic!("no description")
-    };
+    let verbose = c.describe("tick", true);
     assert_eq!(verbose.len(), 1);
     assert!(!verbose[0].inline);
     let n = verbose[0].variables.iter().find(|v| v.name == "n").unwrap();
     assert!(n.location.starts_with("register "), "{n:?}");
     let tick_pc = verbose[0].pc;
 
-    let Reply::Described(at) = c.request(Request::Describe {
-        target: format!("0x{tick_pc:x}"),
-        verbose: false,
-    }) else {
-        panic!("no description")
-    };
+    let at = c.describe(format!("0x{tick_pc:x}"), false);
     assert_eq!(at[0].function.as_deref(), Some("tick"));
     assert_eq!(at[0].source.as_ref().unwrap().line, 12);
-    let Reply::Described(line) = c.request(Request::Describe {
-        target: "session.c:20".into(),
-        verbose: false,
-    }) else {
-        panic!("no description")
-    };
+    let module = s.exe.file_name().unwrap().to_string_lossy();
+    let in_module = c.describe(format!("{module}:0x{tick_pc:x}"), false);
+    assert_eq!(in_module, at);
+    let line = c.describe("session.c:20", false);
     assert_eq!(line[0].function.as_deref(), Some("idle"));
     assert_eq!(
         c.request(Request::Describe {
@@ -570,10 +568,8 @@ fn queries_describe_the_program() {
 
 #[test]
 fn a_hangup_detaches_everything_and_stops_the_session() {
-    let _serial = serial();
-    let exe = fixture();
-    let mut f = Fixture::start(&exe);
-    let pid = f.pid();
+    let mut s = setup();
+    let (exe, pid) = (s.exe.clone(), s.pid);
     let tick = runtime_address(pid, &exe, "tick");
     let (mut c, _) = Client::start(pid);
     attached_id(&c.add("tick", "print n;", None), 0);
@@ -583,15 +579,13 @@ fn a_hangup_detaches_everything_and_stops_the_session() {
     c.wait_for(|e| matches!(e, SessionEvent::Stopped { error: None }).then_some(()));
     assert_ne!(read_process_byte(pid, tick), INT3);
     assert_eq!(c.finish(), StopCause::Signal(libc::SIGHUP));
-    assert!(f.is_running());
+    assert!(s.f.is_running());
 }
 
 #[test]
 fn loading_reports_progress_until_ready() {
-    let _serial = serial();
-    let exe = fixture();
-    let f = Fixture::start(&exe);
-    let pid = f.pid();
+    let s = setup();
+    let (exe, pid) = (s.exe.clone(), s.pid);
     let mut c = Client::connect(pid, move || {
         // A slow load, as a program with a lot of DWARF would be.
         std::thread::sleep(Duration::from_millis(900));

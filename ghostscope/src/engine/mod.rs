@@ -51,6 +51,21 @@ pub struct EngineOptions {
     pub compile: CompileOptions,
 }
 
+impl EngineOptions {
+    /// Default program settings, filtered to `pid` when given.
+    pub fn new(pid: Option<u32>) -> EngineOptions {
+        EngineOptions {
+            pid,
+            compile: CompileOptions {
+                pid_filter: pid,
+                input_pid: pid,
+                ringbuf_size: RINGBUF_SIZE,
+                ..CompileOptions::default()
+            },
+        }
+    }
+}
+
 /// What can stop an engine from starting or working.
 #[derive(Debug, Error)]
 pub enum EngineError {
@@ -263,24 +278,20 @@ impl Engine {
             .ok_or_else(|| "Trace ID not found".to_string())
     }
 
-    /// Re-attaches traces (`enable`); their programs are still loaded.
-    pub fn enable(&mut self, selector: TraceSelector) -> Result<Vec<u32>, String> {
+    /// Applies `change` to every trace `selector` names; the ids it
+    /// succeeded for, or all its error lines.
+    fn change_each(
+        &mut self,
+        selector: TraceSelector,
+        mut change: impl FnMut(&mut Engine, u32) -> Result<(), String>,
+    ) -> Result<Vec<u32>, String> {
         let ids = self.select(selector)?;
         let mut errors = Vec::new();
         let mut changed = Vec::new();
         for id in ids {
-            match self.loader.enable(id) {
-                Ok(()) => {
-                    self.traces.lock().set_state(id, TraceState::Active);
-                    changed.push(id);
-                }
-                Err(e) => {
-                    self.traces.lock().set_state(id, TraceState::Failed);
-                    errors.push(format!(
-                        "Failed to enable trace {id}: {}",
-                        add_trace::loader_failure_text(&e)
-                    ));
-                }
+            match change(self, id) {
+                Ok(()) => changed.push(id),
+                Err(e) => errors.push(e),
             }
         }
         if errors.is_empty() {
@@ -290,25 +301,34 @@ impl Engine {
         }
     }
 
+    /// Re-attaches traces (`enable`); their programs are still loaded.
+    pub fn enable(&mut self, selector: TraceSelector) -> Result<Vec<u32>, String> {
+        self.change_each(selector, |engine, id| {
+            let result = engine.loader.enable(id);
+            let state = match result {
+                Ok(()) => TraceState::Active,
+                Err(_) => TraceState::Failed,
+            };
+            engine.traces.lock().set_state(id, state);
+            result.map_err(|e| {
+                format!(
+                    "Failed to enable trace {id}: {}",
+                    add_trace::loader_failure_text(&e)
+                )
+            })
+        })
+    }
+
     /// Detaches traces (`disable`) and keeps their programs loaded.
     pub fn disable(&mut self, selector: TraceSelector) -> Result<Vec<u32>, String> {
-        let ids = self.select(selector)?;
-        let mut errors = Vec::new();
-        let mut changed = Vec::new();
-        for id in ids {
-            match self.loader.disable(id) {
-                Ok(_) => {
-                    self.traces.lock().set_state(id, TraceState::Disabled);
-                    changed.push(id);
-                }
-                Err(e) => errors.push(format!("Failed to disable trace {id}: {e}")),
-            }
-        }
-        if errors.is_empty() {
-            Ok(changed)
-        } else {
-            Err(errors.join("\n"))
-        }
+        self.change_each(selector, |engine, id| {
+            engine
+                .loader
+                .disable(id)
+                .map_err(|e| format!("Failed to disable trace {id}: {e}"))?;
+            engine.traces.lock().set_state(id, TraceState::Disabled);
+            Ok(())
+        })
     }
 
     /// Detaches and unloads traces (`delete`).

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use ghostscope_compiler::ast::TracePattern;
 use ghostscope_compiler::{parse_trace_block, resolve_pattern};
-use ghostscope_dwarf::{read_mappings, summarize_elf, DebugSession, ElfKind, Location};
+use ghostscope_dwarf::{read_mappings, summarize_elf, DebugSession, ElfKind, Location, Module};
 use ghostscope_protocol::session::{
     AddressDescription, FileInfo, ModuleSources, SharedLibrary, VariableDescription,
 };
@@ -92,28 +92,27 @@ pub fn source_files(session: &DebugSession) -> Vec<ModuleSources> {
         .collect()
 }
 
-/// Lines of `file` with code, in every module that has the file.
-pub fn lines_with_code(session: &DebugSession, file: &str) -> Vec<u32> {
-    let mut lines: Vec<u32> = session
+/// What `f` finds in every module, sorted, without duplicates.
+fn in_every_module<T: Ord>(session: &DebugSession, f: impl Fn(&Module) -> Vec<T>) -> Vec<T> {
+    let mut all: Vec<T> = session
         .modules()
         .iter()
-        .flat_map(|m| m.module.lines_with_code(file))
+        .flat_map(|m| f(&m.module))
         .collect();
-    lines.sort_unstable();
-    lines.dedup();
-    lines
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// Lines of `file` with code, in every module that has the file.
+pub fn lines_with_code(session: &DebugSession, file: &str) -> Vec<u32> {
+    in_every_module(session, |m| m.lines_with_code(file))
 }
 
 /// At most `limit` function names starting with `prefix`, sorted, from
 /// every module.
 pub fn function_names(session: &DebugSession, prefix: &str, limit: usize) -> Vec<String> {
-    let mut names: Vec<String> = session
-        .modules()
-        .iter()
-        .flat_map(|m| m.module.function_names_with_prefix(prefix))
-        .collect();
-    names.sort();
-    names.dedup();
+    let mut names = in_every_module(session, |m| m.function_names_with_prefix(prefix));
     names.truncate(limit);
     names
 }
