@@ -2,6 +2,7 @@
 
 mod cli;
 mod compile_report;
+mod config;
 mod dry_run;
 mod output;
 mod script_mode;
@@ -38,15 +39,13 @@ fn run() -> Result<u8> {
     }
     let cli = Cli::parse();
 
-    if let Some(config) = &cli.config {
-        if !config.exists() {
-            eprintln!(
-                "❌ Configuration Error:\nSpecified configuration file does not exist: {}\n\n💡 Tips:\n  • Check the example config.toml in the project root\n  • Verify TOML syntax is correct\n  • Ensure all values use the correct format",
-                config.display()
-            );
+    let _config = match config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}", e.report());
             return Ok(1);
         }
-    }
+    };
     if let Err(message) = startup::check_privileges() {
         eprintln!("{message}");
         return Ok(1);
