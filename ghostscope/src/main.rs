@@ -1,5 +1,6 @@
 //! ghostscope: printf debugging for live processes, without stopping them.
 
+mod bpffs;
 mod cli;
 mod compile_report;
 mod config;
@@ -30,8 +31,11 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<u8> {
-    // --script-help needs no other argument, check or privilege.
     let args: Vec<String> = std::env::args().collect();
+    if bpffs::is_prune(&args) {
+        return bpffs::run(&args[3..]);
+    }
+    // --script-help needs no other argument, check or privilege.
     let before_launch = args.iter().take_while(|a| *a != "--");
     if before_launch.clone().any(|a| a == "--script-help") {
         print!("{SCRIPT_HELP}");
