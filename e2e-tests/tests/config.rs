@@ -100,3 +100,50 @@ fn the_home_file_is_found_and_parse_errors_name_the_line() {
         run.stderr
     );
 }
+
+#[test]
+fn log_files_follow_the_flags() {
+    let dir = scratch("log");
+    let conf = dir.join("gs.toml");
+    std::fs::write(&conf, "[general]\nlog_level = \"info\"\n").unwrap();
+    let log = dir.join("trace.log");
+    let base = [
+        "--config",
+        conf.to_str().unwrap(),
+        "-p",
+        "999999",
+        "-s",
+        "trace main { print 1; }",
+    ];
+    // Script mode logs nothing unless asked.
+    let out = Command::new(ghostscope_bin())
+        .args(base)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        !dir.join("ghostscope.log").exists(),
+        "no default log in script mode"
+    );
+    // --log with --log-file writes there, at the config's level.
+    let mut args = base.to_vec();
+    args.extend(["--log", "--log-file", log.to_str().unwrap()]);
+    let out = Command::new(ghostscope_bin())
+        .args(&args)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).expect("log file written");
+    assert!(text.contains("configuration loaded from"), "{text}");
+    // --no-log wins over --log.
+    std::fs::remove_file(&log).unwrap();
+    args.push("--no-log");
+    Command::new(ghostscope_bin())
+        .args(&args)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!log.exists(), "--no-log wins");
+}

@@ -5,6 +5,7 @@ mod cli;
 mod compile_report;
 mod config;
 mod dry_run;
+mod logging;
 mod output;
 mod script_mode;
 mod startup;
@@ -43,13 +44,23 @@ fn run() -> Result<u8> {
     }
     let cli = Cli::parse();
 
-    let _config = match config::load(cli.config.as_deref()) {
+    let config = match config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{}", e.report());
             return Ok(1);
         }
     };
+    let has_script = cli.script.is_some() || cli.script_file.is_some();
+    let tui = !cli.dry_run && (cli.tui || !has_script);
+    let log = logging::LogSettings::resolve(&cli, &config.config.general, tui);
+    if let Err(e) = logging::init(&log) {
+        eprintln!("Failed to initialize logging: {e}");
+        return Ok(1);
+    }
+    if let Some(path) = &config.path {
+        tracing::info!("configuration loaded from {}", path.display());
+    }
     if let Err(message) = startup::check_privileges() {
         eprintln!("{message}");
         return Ok(1);
@@ -68,8 +79,7 @@ fn run() -> Result<u8> {
     if cli.script_output == Some(cli::ScriptOutput::Json) {
         bail!("--script-output json is not supported yet; use pretty or plain");
     }
-    let has_script = cli.script.is_some() || cli.script_file.is_some();
-    if !cli.dry_run && (cli.tui || !has_script) {
+    if tui {
         bail!("the TUI is not available yet; pass a script with -s or --script-file");
     }
 

@@ -62,8 +62,8 @@ pub struct General {
     pub log_file: PathBuf,
     /// Has no practical effect (compatible).
     pub default_tui_mode: bool,
-    /// File logging, when it differs from the mode default.
-    pub enable_logging: bool,
+    /// File logging; when absent the mode decides (TUI on, script off).
+    pub enable_logging: Option<bool>,
     /// Also log to stderr.
     pub enable_console_logging: bool,
     /// Log level.
@@ -75,7 +75,7 @@ impl Default for General {
         General {
             log_file: PathBuf::from("ghostscope.log"),
             default_tui_mode: true,
-            enable_logging: false,
+            enable_logging: None,
             enable_console_logging: false,
             log_level: LogLevel::Warn,
         }

@@ -68,7 +68,7 @@ substitutions = [{ from = "/ci/build/orderd", to = "/home/dev/orderd" }]
 "#,
     );
     assert_eq!(c.general.log_level, LogLevel::Info);
-    assert!(c.general.enable_logging);
+    assert_eq!(c.general.enable_logging, Some(true));
     assert_eq!(c.script.output, OutputFormat::Plain);
     assert_eq!(c.script.color, ColorMode::Never);
     assert_eq!(c.dwarf.search_paths[1], "/opt/orderd/debug");
