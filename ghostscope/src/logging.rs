@@ -135,14 +135,14 @@ mod tests {
     fn mode_defaults_flags_and_config() {
         let g = General::default();
         let s = LogSettings::resolve(&cli("-p 1 -s x"), &g, false);
-        assert!(!s.file.is_some());
+        assert!(s.file.is_none());
         let s = LogSettings::resolve(&cli("-p 1"), &g, true);
         assert_eq!(
             s.file.as_deref(),
             Some(std::path::Path::new("ghostscope.log"))
         );
         let s = LogSettings::resolve(&cli("-p 1 --log --no-log"), &g, true);
-        assert!(!s.file.is_some(), "--no-log wins");
+        assert!(s.file.is_none(), "--no-log wins");
         let s = LogSettings::resolve(&cli("-p 1 -s x --log --log-file /tmp/a.log"), &g, false);
         assert_eq!(s.file.as_deref(), Some(std::path::Path::new("/tmp/a.log")));
         let on = General {
@@ -156,9 +156,9 @@ mod tests {
             enable_logging: Some(false),
             ..General::default()
         };
-        assert!(!LogSettings::resolve(&cli("-p 1"), &off, true)
+        assert!(LogSettings::resolve(&cli("-p 1"), &off, true)
             .file
-            .is_some());
+            .is_none());
     }
 
     #[test]
