@@ -13,15 +13,15 @@ enum Operand {
     Text(Vec<u8>),
     /// `hex("…")` bytes.
     Hex(Vec<u8>),
-    /// Memory at an address.
-    Memory(Scalar),
+    /// Memory at an address, and how many bytes are there when known (an array's size).
+    Memory(Scalar, Option<u64>),
 }
 
 impl Operand {
     fn into_byte_operand(self) -> ByteOperand {
         match self {
             Operand::Text(b) | Operand::Hex(b) => ByteOperand::Bytes(b),
-            Operand::Memory(a) => ByteOperand::Memory(a),
+            Operand::Memory(a, _) => ByteOperand::Memory(a),
         }
     }
 }
@@ -98,8 +98,12 @@ impl Checker<'_> {
         }
         let t = self.expr(e)?;
         match t {
-            Typed::Str(_) if builtin == "memcmp" => {
+            Typed::Str(_) if builtin == "memcmp" && matches!(e, Expr::Str(_)) => {
                 Err("memcmp does not accept string literals; use strncmp for strings".to_string())
+            }
+            // A string variable holds no target memory either.
+            Typed::Str(_) if builtin == "memcmp" => {
+                Err("expression is not a pointer/address".to_string())
             }
             Typed::Str(s) => Ok(Operand::Text(s.into_bytes())),
             Typed::Int { ref desc, .. }
@@ -118,8 +122,14 @@ impl Checker<'_> {
             }
             Typed::Int { .. } => Err("expression is not a pointer/address".to_string()),
             other => {
+                let readable = match &other {
+                    Typed::Place(p) if matches!(p.ty.strip(), TypeDesc::Array { .. }) => {
+                        p.ty.size()
+                    }
+                    _ => None,
+                };
                 let (address, _) = self.memory_source(other, &e.text())?;
-                Ok(Operand::Memory(address))
+                Ok(Operand::Memory(address, readable))
             }
         }
     }
@@ -181,7 +191,19 @@ impl Checker<'_> {
                 ))
             }
         } as u64;
-        let len = n.min(self.options.compare_cap as u64).min(text_len);
+        // An array operand has only its own bytes to compare (script-language §7.1).
+        let readable = [&a, &b]
+            .into_iter()
+            .filter_map(|o| match o {
+                Operand::Memory(_, bytes) => *bytes,
+                _ => None,
+            })
+            .min()
+            .unwrap_or(u64::MAX);
+        let len = n
+            .min(self.options.compare_cap as u64)
+            .min(text_len)
+            .min(readable);
         if let (Operand::Text(x), Operand::Text(y)) = (&a, &b) {
             let l = len as usize;
             return Ok(Err(x[..l] == y[..l]));

@@ -156,6 +156,50 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             .expect("inttoptr")
     }
 
+    /// A run-time length clamped to `[0, max]` for a helper's size argument,
+    /// and whether it was above `max`. The upper bound is checked on an
+    /// opaque copy of the value (`llvm.bpf.passthrough`): otherwise LLVM may
+    /// move the check onto another register that holds a related value, and
+    /// the verifier then sees an unbounded size.
+    pub(super) fn bounded_length(
+        &self,
+        v: IntValue<'ctx>,
+        max: u64,
+    ) -> (IntValue<'ctx>, IntValue<'ctx>) {
+        let zero = self.c64(0);
+        let negative = self
+            .b
+            .build_int_compare(IntPredicate::SLT, v, zero, "neg")
+            .expect("icmp");
+        let nonneg = self.select(negative, zero, v);
+        let name = "llvm.bpf.passthrough.i64.i64";
+        let passthrough = self.module.get_function(name).unwrap_or_else(|| {
+            self.module.add_function(
+                name,
+                self.i64_t
+                    .fn_type(&[self.i32_t.into(), self.i64_t.into()], false),
+                None,
+            )
+        });
+        let opaque = self
+            .b
+            .build_call(
+                passthrough,
+                &[self.i32_t.const_zero().into(), nonneg.into()],
+                "opaque",
+            )
+            .expect("passthrough")
+            .try_as_basic_value()
+            .basic()
+            .expect("value")
+            .into_int_value();
+        let over = self
+            .b
+            .build_int_compare(IntPredicate::UGT, opaque, self.c64(max), "over")
+            .expect("icmp");
+        (self.select(over, self.c64(max), opaque), over)
+    }
+
     /// An i64 constant.
     pub(super) fn c64(&self, v: u64) -> IntValue<'ctx> {
         self.i64_t.const_int(v, false)
