@@ -46,6 +46,10 @@ fn a_pointer_plus_a_runtime_offset_kept_in_let_stays_an_address() {
         print strncmp(at, "Global", 100);
         print strncmp(at, "Globe", 5);
         print strncmp(g_tag.head, "abcdzzzz", 8);
+        print strncmp(back, "Global", off - 1);
+        print strncmp(at, "Mismatch", off - 12);
+        print strncmp(at, "Global", off + 255);
+        print strncmp(at, "Globe", off + 255);
         print strncmp(g_tag.head, "abcdefgh", 8);
         print memcmp(at, hex("476c6f62616c"), off - 8);
         print memcmp(at, hex("4700"), off - 5);
@@ -66,6 +70,11 @@ fn a_pointer_plus_a_runtime_offset_kept_in_let_stays_an_address() {
             "strncmp(at, \"Globe\", 5) = false",
             // An array has only its own bytes: char[4] compares 4 of them.
             "strncmp(g_tag.head, \"abcdzzzz\", 8) = true",
+            // A computed strncmp length is clamped the same way at run time.
+            "strncmp(back, \"Global\", (off-1)) = true",
+            "strncmp(at, \"Mismatch\", (off-12)) = true",
+            "strncmp(at, \"Global\", (off+255)) = true",
+            "strncmp(at, \"Globe\", (off+255)) = false",
             "strncmp(g_tag.head, \"abcdefgh\", 8) = true",
             // A negative run-time length compares nothing: equal.
             "memcmp(at, hex(\"476c6f62616c\"), (off-8)) = true",

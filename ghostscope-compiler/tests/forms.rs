@@ -128,6 +128,10 @@ fn forms_that_stay_errors_say_why() {
             "strncmp third argument must be non-negative",
         ),
         (
+            "print strncmp(gm, \"G\", G.counter > 0);",
+            "strncmp length must be an integer or expression, not boolean",
+        ),
+        (
             "print nums + nums;",
             "Type error: pointer - pointer and pointer + pointer are not supported",
         ),

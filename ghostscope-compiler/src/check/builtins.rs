@@ -134,6 +134,25 @@ impl Checker<'_> {
         }
     }
 
+    /// A computed length argument of `builtin`: any integer expression.
+    fn length(&mut self, e: &Expr, builtin: &str) -> Result<Scalar, String> {
+        let t = self.expr(e)?;
+        if let Typed::Int { desc, .. } = &t {
+            if matches!(
+                desc.strip(),
+                TypeDesc::Base {
+                    encoding: ghostscope_protocol::BaseEncoding::Bool,
+                    ..
+                }
+            ) {
+                return Err(format!(
+                    "{builtin} length must be an integer or expression, not boolean"
+                ));
+            }
+        }
+        Ok(self.scalar(t, &e.text())?.0)
+    }
+
     /// `strncmp(a, b, n)`: `Ok(cmp)` to run, or `Err(result)` when folded.
     fn strncmp(&mut self, args: &[Expr]) -> Result<Result<BytesEq, bool>, String> {
         let [a, b, n] = args else {
@@ -142,16 +161,16 @@ impl Checker<'_> {
         if negative_literal(n) {
             return Err("strncmp third argument must be non-negative".to_string());
         }
-        let Expr::Int(n) = n else {
-            return Err(
-                "strncmp third argument must be a non-negative integer literal".to_string(),
-            );
-        };
-        let n = *n as u64;
         let (a, b) = (
             self.builtin_operand(a, "strncmp")?,
             self.builtin_operand(b, "strncmp")?,
         );
+        // A computed length is clamped at run time: below 0 it compares
+        // nothing, above the string it compares the string (as the reference does).
+        let n = match n {
+            Expr::Int(n) => DumpLen::Fixed((*n as u64).min(u32::MAX as u64) as u32),
+            e => DumpLen::Dynamic(self.length(e, "strncmp")?),
+        };
         self.compare_with_text(a, b, n, "strncmp")
     }
 
@@ -165,7 +184,7 @@ impl Checker<'_> {
             self.builtin_operand(b, "starts_with")?,
         );
         let n = match (&b, &a) {
-            (Operand::Text(t), _) | (_, Operand::Text(t)) => t.len() as u64,
+            (Operand::Text(t), _) | (_, Operand::Text(t)) => DumpLen::Fixed(t.len() as u32),
             _ => {
                 return Err(
                     "starts_with needs a string literal or string variable on one side".to_string(),
@@ -179,7 +198,7 @@ impl Checker<'_> {
         &mut self,
         a: Operand,
         b: Operand,
-        n: u64,
+        n: DumpLen,
         builtin: &str,
     ) -> Result<Result<BytesEq, bool>, String> {
         let text_len = match (&a, &b) {
@@ -200,18 +219,22 @@ impl Checker<'_> {
             })
             .min()
             .unwrap_or(u64::MAX);
-        let len = n
-            .min(self.options.compare_cap as u64)
+        let limit = (self.options.compare_cap as u64)
             .min(text_len)
-            .min(readable);
-        if let (Operand::Text(x), Operand::Text(y)) = (&a, &b) {
-            let l = len as usize;
+            .min(readable) as u32;
+        let len = match n {
+            DumpLen::Fixed(n) => DumpLen::Fixed(n.min(limit)),
+            dynamic => dynamic,
+        };
+        if let (Operand::Text(x), Operand::Text(y), DumpLen::Fixed(l)) = (&a, &b, &len) {
+            let l = *l as usize;
             return Ok(Err(x[..l] == y[..l]));
         }
         Ok(Ok(BytesEq {
             left: a.into_byte_operand(),
             right: b.into_byte_operand(),
-            len: DumpLen::Fixed(len as u32),
+            len,
+            limit,
             builtin: CompareBuiltin::Strncmp,
             error_record: None,
         }))
@@ -267,25 +290,7 @@ impl Checker<'_> {
                 }
                 DumpLen::Fixed(n.min(u32::MAX as u64) as u32)
             }
-            Some(e) => {
-                let t = self.expr(e)?;
-                if let Typed::Int { desc, .. } = &t {
-                    if matches!(
-                        desc.strip(),
-                        TypeDesc::Base {
-                            encoding: ghostscope_protocol::BaseEncoding::Bool,
-                            ..
-                        }
-                    ) {
-                        return Err(
-                            "memcmp length must be an integer or expression, not boolean"
-                                .to_string(),
-                        );
-                    }
-                }
-                let (v, _, _) = self.scalar(t, &e.text())?;
-                DumpLen::Dynamic(v)
-            }
+            Some(e) => DumpLen::Dynamic(self.length(e, "memcmp")?),
         };
         if let (Operand::Hex(x), Operand::Hex(y), DumpLen::Fixed(n)) = (&a, &b, &len) {
             let l = (*n as usize).min(x.len()).min(y.len());
@@ -295,6 +300,7 @@ impl Checker<'_> {
             left: a.into_byte_operand(),
             right: b.into_byte_operand(),
             len,
+            limit: self.options.compare_cap,
             builtin: CompareBuiltin::Memcmp,
             error_record: None,
         }))

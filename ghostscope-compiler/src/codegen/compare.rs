@@ -96,7 +96,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             }
             DumpLen::Dynamic(s) => {
                 let e = self.eval(s);
-                let (len, over) = self.bounded_length(e.value, cap);
+                let (len, over) = self.bounded_length(e.value, (cmp.limit as u64).min(cap));
                 (
                     len,
                     self.b
