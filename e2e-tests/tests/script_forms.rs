@@ -178,22 +178,27 @@ fn casts_to_array_types_print_the_value_alone() {
         print "<{}>", cast(g_rows, "int[4]");
         let a = cast(g_quad, "unsigned int[4]");
         print a[2];
+        print cast(nums, "int[3]");
+        print cast(row, "struct row").b;
         print cast(g_quad, "uint32_t[4]");
         "#,
     );
-    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(lines.len(), 7, "{lines:?}");
     assert_eq!(
-        lines[..4],
+        lines[..6],
         [
             "[286331153, 572662306, 858993459, 1145324612]",
             "[4369, 4369]",
             "<[1, 2, 3, 4]>",
             "a[2] = 858993459",
+            // A pointer cast to an array or struct is read where it points.
+            "[10, 20, 30]",
+            "cast(row, \"struct row\").b = 2",
         ]
     );
     // Typedef'd elements may render with their typedef name.
     assert_eq!(
-        lines[4].replace("uint32_t(", "").replace(')', ""),
+        lines[6].replace("uint32_t(", "").replace(')', ""),
         "[286331153, 572662306, 858993459, 1145324612]"
     );
 }

@@ -73,20 +73,25 @@ impl Checker<'_> {
                 desc: target,
             });
         }
+        let aggregate = matches!(
+            target.strip(),
+            TypeDesc::Array { .. } | TypeDesc::Aggregate { .. }
+        );
         match inner {
-            // A program value is reinterpreted where it lives.
+            // A pointer cast to a struct or array is read where it points,
+            // as the reference does: `cast(c, "struct Complex")` for a `Complex *c`.
+            Typed::Place(p) if aggregate && matches!(p.ty.strip(), TypeDesc::Pointer { .. }) => {
+                let address = self.pointer_value(&p)?;
+                Ok(Typed::Place(Place::at_address(address, target, module)))
+            }
+            // Any other program value is reinterpreted where it lives.
             Typed::Place(mut p) => {
                 p.ty = target;
                 p.bitfield = None;
                 Ok(Typed::Place(p))
             }
             // An address (a pointer or an integer) is read as the type.
-            Typed::Pointer { value, .. } | Typed::Int { value, .. }
-                if matches!(
-                    target.strip(),
-                    TypeDesc::Array { .. } | TypeDesc::Aggregate { .. }
-                ) =>
-            {
+            Typed::Pointer { value, .. } | Typed::Int { value, .. } if aggregate => {
                 Ok(Typed::Place(Place::at_address(value, target, module)))
             }
             _ => Err(format!(

@@ -349,7 +349,7 @@ impl Checker<'_> {
     }
 
     /// The address held by a pointer-typed place.
-    fn pointer_value(&mut self, p: &Place) -> Result<Scalar, String> {
+    pub(super) fn pointer_value(&mut self, p: &Place) -> Result<Scalar, String> {
         match &p.source {
             PlaceSource::Readable(s) => Ok(Scalar::Load {
                 source: s.clone(),
