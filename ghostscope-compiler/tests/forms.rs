@@ -3,42 +3,22 @@
 //! of forms the checker rejects (script-language §4–§7).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-use ghostscope_compiler::{compile_script, BpfCodegen, CompileOptions, CompileOutput, MapFds};
-use ghostscope_dwarf::DebugSession;
-use ghostscope_protocol::{SlotKind, StatementOutput};
+mod common;
 
-/// The fixture, built once: tests run in parallel and must not race gcc.
+use ghostscope_compiler::CompileOutput;
+use ghostscope_protocol::StatementOutput;
+
+/// The fixture, built once.
 fn fixture() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("compile_forms_O0");
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../e2e-tests/fixtures/forms.c");
-        let status = Command::new("gcc")
-            .args(["-g", "-O0", "-o"])
-            .arg(&out)
-            .arg(&src)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        out
-    })
+    common::build_once(&BUILT, "../e2e-tests/fixtures/forms.c", "compile_forms_O0")
 }
 
+/// Compiles `body` as the body of a trace on `visit`.
 fn compile(body: &str) -> CompileOutput {
-    let session = DebugSession::for_file(fixture()).unwrap();
-    let codegen = BpfCodegen::new().unwrap();
-    compile_script(
-        &format!("trace visit {{ {body} }}"),
-        &session,
-        &codegen,
-        MapFds::default(),
-        &CompileOptions::default(),
-        0,
-    )
-    .unwrap()
+    common::compile_for(fixture(), &format!("trace visit {{ {body} }}"))
 }
 
 fn failure(body: &str) -> String {
@@ -88,18 +68,7 @@ fn pointer_valued_arithmetic_on_void_and_array_casts_print_alone() {
 fn a_constant_left_side_decides_and_or_at_compile_time() {
     let out = compile("print (1 || *c.friend_ref); print (0 && *c); print (0 || 0);");
     assert_eq!(out.failures, vec![]);
-    let values: Vec<String> = out.traces[0]
-        .meta
-        .statements
-        .iter()
-        .filter_map(|s| match &s.output {
-            StatementOutput::Value { slot, .. } => match &slot.kind {
-                SlotKind::Constant(c) => Some(c.clone()),
-                SlotKind::Typed(_) => Some("<runtime>".to_string()),
-            },
-            _ => None,
-        })
-        .collect();
+    let values = common::printed_values(&out);
     assert_eq!(values, ["true", "false", "false"]);
 }
 
