@@ -99,8 +99,13 @@ fn render_lines(meta: &TraceMeta, event: &[u8]) -> Vec<String> {
         }
         match &stmt.output {
             StatementOutput::Text(text) => lines.push(text.clone()),
-            StatementOutput::Value { expr, slot } => {
-                lines.push(format!("{expr} = {}", render_slot(slot, event)))
+            StatementOutput::Value { expr, slot, bare } => {
+                let value = render_slot(slot, event);
+                lines.push(if *bare {
+                    value
+                } else {
+                    format!("{expr} = {value}")
+                })
             }
             StatementOutput::Format { pieces, args, .. } => {
                 lines.push(render_format(pieces, args, event))
@@ -164,6 +169,7 @@ mod tests {
                             capacity: 8,
                             kind: SlotKind::Typed(TypeDesc::int()),
                         },
+                        bare: false,
                     },
                     expr_errors: vec![ExprErrorSlot {
                         offset: 80,
@@ -218,6 +224,18 @@ mod tests {
                 "ExprError: memcmp(p, hex(\"41\")) (read error at NULL, flags: first-arg read-fail)"
             ]
         );
+    }
+
+    #[test]
+    fn a_bare_value_prints_without_its_expression() {
+        let mut m = meta();
+        if let StatementOutput::Value { bare, .. } = &mut m.statements[2].output {
+            *bare = true;
+        }
+        let mut d = EventDecoder::new();
+        d.add_trace(m);
+        let e = d.decode(&event(0, true)).unwrap();
+        assert_eq!(e.lines, vec!["hello", "42"]);
     }
 
     #[test]

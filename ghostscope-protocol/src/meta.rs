@@ -44,12 +44,15 @@ pub struct ExprErrorSlot {
 pub enum StatementOutput {
     /// `print "literal";`
     Text(String),
-    /// `print expr;` → `<expr> = <value>`.
+    /// `print expr;` → `<expr> = <value>`, or `<value>` alone when `bare`.
     Value {
         /// Normalised expression text (script-language §4.6).
         expr: String,
         /// Where the value is captured.
         slot: ValueSlot,
+        /// Print the value alone, without the `<expr> = ` prefix
+        /// (script-language §4.1: e.g. a pointer-valued arithmetic result).
+        bare: bool,
     },
     /// `print "format", args…;`
     Format {

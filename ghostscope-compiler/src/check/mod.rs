@@ -45,7 +45,7 @@ pub(crate) enum Typed {
     },
     /// A program value that lives somewhere.
     Place(Place),
-    /// A pointer value (from `&x` or `cast`), pointing at `pointee`.
+    /// A pointer value (from `&x`, `cast` or pointer arithmetic), pointing at `pointee`.
     Pointer {
         /// The address.
         value: Scalar,
@@ -53,6 +53,10 @@ pub(crate) enum Typed {
         pointee: TypeDesc,
         /// Module the pointee type belongs to.
         module: usize,
+        /// The result of pointer arithmetic (`p + n`): `print` shows the
+        /// pointee there (script-language §6.4), or the address alone when
+        /// the pointee has no layout to show (`void *`).
+        arithmetic: bool,
     },
     /// A script string.
     Str(String),
@@ -124,6 +128,31 @@ pub(crate) fn check_trace(
             statements: checker.meta,
         },
     })
+}
+
+/// Whether `print e;` shows its value alone, without `<expr> = `
+/// (script-language §4.1): a pointer-valued arithmetic result and a cast
+/// to an array type.
+fn prints_alone(e: &Expr, typed: &Typed) -> bool {
+    match typed {
+        Typed::Pointer {
+            arithmetic: true,
+            pointee,
+            ..
+        } => !shows_pointee(pointee),
+        Typed::Place(p) => {
+            matches!(e, Expr::Call(name, _) if name == "cast")
+                && matches!(p.ty.strip(), TypeDesc::Array { .. })
+        }
+        _ => false,
+    }
+}
+
+/// Whether printing `p + n` reads the pointee: not for `void`, functions
+/// and types whose layout is unknown, which print the address.
+fn shows_pointee(pointee: &TypeDesc) -> bool {
+    !matches!(pointee.strip(), TypeDesc::Void | TypeDesc::Function { .. })
+        && pointee.size().is_some_and(|s| s > 0)
 }
 
 struct Checker<'a> {
@@ -276,6 +305,7 @@ impl Checker<'_> {
             )),
             Print::Value(e) => {
                 let typed = self.expr(e)?;
+                let bare = prints_alone(e, &typed);
                 let mut captures = Vec::new();
                 let slot = self.capture_value(typed, &e.text(), &mut captures)?;
                 Ok((
@@ -283,6 +313,7 @@ impl Checker<'_> {
                     StatementOutput::Value {
                         expr: e.text(),
                         slot,
+                        bare,
                     },
                 ))
             }
@@ -340,7 +371,13 @@ impl Checker<'_> {
             }
             let arg = &args[next_arg];
             next_arg += 1;
-            let typed = self.expr(arg)?;
+            let mut typed = self.expr(arg)?;
+            if conversion == Conversion::Pointer {
+                // `{:p}` of `p + n` shows the address, not the pointee.
+                if let Typed::Pointer { arithmetic, .. } = &mut typed {
+                    *arithmetic = false;
+                }
+            }
             let index = slots.len();
             let (slot, spec) = match dump_len {
                 Some(len) => {
@@ -414,6 +451,16 @@ impl Checker<'_> {
                     kind: SlotKind::Typed(desc),
                 })
             }
+            Typed::Pointer {
+                value,
+                pointee,
+                module,
+                arithmetic: true,
+            } if shows_pointee(&pointee) => self.capture_value(
+                Typed::Place(Place::at_address(value, pointee, module)),
+                text,
+                captures,
+            ),
             Typed::Pointer { value, pointee, .. } => {
                 let desc = TypeDesc::Pointer {
                     pointee_name: pointee.name(),
