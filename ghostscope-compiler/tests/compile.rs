@@ -65,7 +65,7 @@ fn every_resolved_address_gets_a_trace_id_and_an_elf_object() {
         assert_eq!(t.meta.trace_id, t.trace_id);
         assert!(t.meta.event_size > 24);
     }
-    let StatementOutput::Value { expr, slot } = &out.traces[0].meta.statements[0].output else {
+    let StatementOutput::Value { expr, slot, .. } = &out.traces[0].meta.statements[0].output else {
         panic!("print qty is a value statement")
     };
     assert_eq!(expr, "qty");
@@ -80,7 +80,7 @@ fn constants_fold_at_compile_time() {
         .statements
         .iter()
         .map(|s| match &s.output {
-            StatementOutput::Value { expr, slot } => match &slot.kind {
+            StatementOutput::Value { expr, slot, .. } => match &slot.kind {
                 SlotKind::Constant(c) => format!("{expr} = {c}"),
                 SlotKind::Typed(_) => format!("{expr} = <runtime>"),
             },

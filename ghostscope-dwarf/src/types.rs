@@ -75,6 +75,7 @@ fn convert(
         | gimli::DW_TAG_rvalue_reference_type
         | gimli::DW_TAG_ptr_to_member_type => TypeDesc::Pointer {
             pointee_name: type_name(data, target, 0),
+            pointee_display: pointee_display_name(data, target),
             pointee: target.map(TypeRef),
         },
         gimli::DW_TAG_const_type | gimli::DW_TAG_volatile_type => TypeDesc::Qualified {
@@ -354,4 +355,49 @@ pub(crate) fn type_name(data: &DwarfData, die: Option<u64>, depth: usize) -> Str
         }
         _ => name.unwrap_or_else(|| "<unknown>".into()),
     }
+}
+
+/// The display name of a pointer's pointee (output.md §3.9): qualifiers and
+/// typedefs stripped, no tag keyword, and `void` for pointers, functions and
+/// arrays. An anonymous struct, union or enum takes the outermost typedef's
+/// name it is reached through.
+pub(crate) fn pointee_display_name(data: &DwarfData, die: Option<u64>) -> String {
+    let mut typedef_name: Option<String> = None;
+    let mut die = die;
+    for _ in 0..MAX_TYPE_DEPTH {
+        let Some(offset) = die else {
+            return "void".into();
+        };
+        let Some((u, entry)) = data.entry(offset) else {
+            return "<bad type>".into();
+        };
+        let name = data.string(u, &entry, gimli::DW_AT_name);
+        match entry.tag() {
+            gimli::DW_TAG_typedef => {
+                if typedef_name.is_none() {
+                    typedef_name = name;
+                }
+            }
+            gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_restrict_type
+            | gimli::DW_TAG_atomic_type => {}
+            gimli::DW_TAG_pointer_type
+            | gimli::DW_TAG_reference_type
+            | gimli::DW_TAG_rvalue_reference_type
+            | gimli::DW_TAG_ptr_to_member_type
+            | gimli::DW_TAG_subroutine_type
+            | gimli::DW_TAG_array_type => return "void".into(),
+            gimli::DW_TAG_structure_type
+            | gimli::DW_TAG_class_type
+            | gimli::DW_TAG_union_type
+            | gimli::DW_TAG_enumeration_type => {
+                return name.or(typedef_name).unwrap_or_default();
+            }
+            gimli::DW_TAG_unspecified_type => return name.unwrap_or_else(|| "void".into()),
+            _ => return name.unwrap_or_default(),
+        }
+        die = data.reference(u, &entry, gimli::DW_AT_type);
+    }
+    "<recursive type>".into()
 }

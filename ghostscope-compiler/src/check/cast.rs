@@ -36,14 +36,7 @@ impl Checker<'_> {
         let inner = self.expr(&args[0])?;
         let (target, module) = self.find_cast_type(&base, &lookup_name)?;
         if depth > 0 {
-            let pointee = if depth == 1 {
-                target
-            } else {
-                TypeDesc::Pointer {
-                    pointee_name: format!("{}{}", target.name(), "*".repeat(depth - 1)),
-                    pointee: None,
-                }
-            };
+            let pointee = (1..depth).fold(target, |t, _| TypeDesc::pointer_to(&t));
             let value = match inner {
                 Typed::Place(ref p)
                     if matches!(

@@ -16,7 +16,7 @@ use ghostscope_protocol::meta::{
     ExprErrorSlot, FormatPiece, FormatSpec, SlotKind, StatementMeta, StatementOutput,
 };
 use ghostscope_protocol::render::render_value;
-use ghostscope_protocol::{DumpStyle, TraceMeta, TypeDesc, ValueSlot};
+use ghostscope_protocol::{BaseEncoding, DumpStyle, TraceMeta, TypeDesc, ValueOrigin, ValueSlot};
 
 use crate::ast::{Else, Expr, IfStmt, Print, Stmt};
 use crate::format::{parse_format, Conversion, DumpLength, Piece};
@@ -30,6 +30,20 @@ pub(crate) use places::{Place, PlaceSource};
 
 /// Largest value captured whole; bigger aggregates show their first bytes.
 const MAX_VALUE_BYTES: u32 = 4096;
+
+/// Whether `print e;` prints the value alone, without `<expr> = `, as the
+/// reference does (script-language §4.1): the address of an object (`&x`,
+/// but not `&*x`, which is `x`) and a cast to an array type. Other
+/// expressions that print alone (pointer arithmetic) belong here too.
+fn printed_alone(e: &Expr) -> bool {
+    match e {
+        Expr::AddressOf(inner) => !matches!(**inner, Expr::Deref(_)),
+        Expr::Call(name, args) if name == "cast" => {
+            matches!(args.get(1), Some(Expr::Str(t)) if t.trim_end().ends_with(']'))
+        }
+        _ => false,
+    }
+}
 
 /// A checked expression.
 #[derive(Debug, Clone)]
@@ -277,12 +291,13 @@ impl Checker<'_> {
             Print::Value(e) => {
                 let typed = self.expr(e)?;
                 let mut captures = Vec::new();
-                let slot = self.capture_value(typed, &e.text(), &mut captures)?;
+                let slot = self.capture_printed(e, typed, &mut captures)?;
                 Ok((
                     PlanStmt::Print { marker, captures },
                     StatementOutput::Value {
                         expr: e.text(),
                         slot,
+                        alone: printed_alone(e),
                     },
                 ))
             }
@@ -363,7 +378,7 @@ impl Checker<'_> {
                         Conversion::Pointer => FormatSpec::Pointer,
                         Conversion::Ascii => FormatSpec::Ascii,
                     };
-                    (self.capture_value(typed, &arg.text(), &mut captures)?, spec)
+                    (self.capture_printed(arg, typed, &mut captures)?, spec)
                 }
             };
             slots.push(slot);
@@ -379,6 +394,21 @@ impl Checker<'_> {
         ))
     }
 
+    /// Captures the value of a printed expression `e` (checked as `typed`),
+    /// noting how it was reached for the rendering of enums.
+    fn capture_printed(
+        &mut self,
+        e: &Expr,
+        typed: Typed,
+        captures: &mut Vec<Capture>,
+    ) -> Result<ValueSlot, String> {
+        let mut slot = self.capture_value(typed, &e.text(), captures)?;
+        if slot.origin == ValueOrigin::Direct && matches!(e, Expr::Deref(_)) {
+            slot.origin = ValueOrigin::PointerDeref;
+        }
+        Ok(slot)
+    }
+
     /// Captures a value for `{}` / `print expr;`.
     fn capture_value(
         &mut self,
@@ -390,6 +420,7 @@ impl Checker<'_> {
             offset: 0,
             capacity: 0,
             kind: SlotKind::Constant(text),
+            origin: ValueOrigin::Direct,
         };
         match typed {
             Typed::Str(s) => Ok(constant(format!("\"{s}\""))),
@@ -412,13 +443,11 @@ impl Checker<'_> {
                     offset,
                     capacity,
                     kind: SlotKind::Typed(desc),
+                    origin: ValueOrigin::Direct,
                 })
             }
             Typed::Pointer { value, pointee, .. } => {
-                let desc = TypeDesc::Pointer {
-                    pointee_name: pointee.name(),
-                    pointee: None,
-                };
+                let desc = TypeDesc::address_of(&pointee);
                 self.capture_value(
                     Typed::Int {
                         value,
@@ -432,7 +461,12 @@ impl Checker<'_> {
             Typed::Place(place) => {
                 if place.bitfield.is_some() {
                     let (value, int, desc) = self.scalar(Typed::Place(place), text)?;
-                    return self.capture_value(Typed::Int { value, int, desc }, text, captures);
+                    let slot =
+                        self.capture_value(Typed::Int { value, int, desc }, text, captures)?;
+                    return Ok(ValueSlot {
+                        origin: ValueOrigin::Bitfield,
+                        ..slot
+                    });
                 }
                 let source = match place.source {
                     PlaceSource::OptimizedOut => {
@@ -458,6 +492,7 @@ impl Checker<'_> {
                     offset,
                     capacity,
                     kind: SlotKind::Typed(place.ty),
+                    origin: ValueOrigin::Direct,
                 })
             }
         }
@@ -484,9 +519,10 @@ impl Checker<'_> {
                 offset: 0,
                 capacity: 0,
                 kind: SlotKind::Constant(format!("\"{bytes}\"")),
+                origin: ValueOrigin::Direct,
             });
         }
-        let (address, elem_ty) = self.memory_source(typed, text)?;
+        let (address, _) = self.memory_source(typed, text)?;
         let bytes = match &len {
             DumpLen::Fixed(n) => (*n).min(cap),
             DumpLen::Dynamic(_) => cap,
@@ -508,7 +544,10 @@ impl Checker<'_> {
         Ok(ValueSlot {
             offset,
             capacity,
-            kind: SlotKind::Typed(elem_ty),
+            // The reference names dumped memory `u8` in failure markers:
+            // `<error: null pointer dereference> (u8*)` (script-language §9.2).
+            kind: SlotKind::Typed(TypeDesc::base("u8", 1, BaseEncoding::UnsignedChar)),
+            origin: ValueOrigin::Direct,
         })
     }
 
