@@ -2,7 +2,7 @@
 //! floats, function pointers, structs passed by value in registers and on
 //! the stack, statics, string escapes and failure markers.
 
-use e2e_tests::{build_fixture, trace_events, Fixture};
+use e2e_tests::{build_fixture, mask_addresses, trace_events, Fixture};
 
 const SCRIPT: &str = r#"trace measure {
     print g_matrix; print g_value; print g_escapes; print s_limits;
@@ -11,19 +11,6 @@ const SCRIPT: &str = r#"trace measure {
     print s.corners[1]; print s.radius; print s.pair.b; print s.tag; print s.scale; print s.visible;
     print p; print b; print b.words[5]; print v; print s.level; print s.area; print s.user;
 }"#;
-
-/// Replaces every `0x<hex>` with `0xADDR`.
-fn mask_addresses(line: &str) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(i) = rest.find("0x") {
-        out.push_str(&rest[..i]);
-        out.push_str("0xADDR");
-        rest = rest[i + 2..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
-    }
-    out.push_str(rest);
-    out
-}
 
 #[test]
 fn every_kind_of_c_value_renders_as_specified() {

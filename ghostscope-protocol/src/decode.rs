@@ -226,6 +226,20 @@ mod tests {
     }
 
     #[test]
+    fn a_value_printed_alone_has_no_expression_prefix() {
+        let mut m = meta();
+        if let StatementOutput::Value { alone, .. } = &mut m.statements[2].output {
+            *alone = true;
+        }
+        let mut d = EventDecoder::new();
+        d.add_trace(m);
+        assert_eq!(
+            d.decode(&event(0, true)).unwrap().lines,
+            vec!["hello", "42"]
+        );
+    }
+
+    #[test]
     fn rejects_unknown_traces_and_bad_sizes() {
         let mut d = EventDecoder::new();
         assert_eq!(d.decode(&event(0, true)), Err(DecodeError::UnknownTrace(7)));

@@ -559,3 +559,32 @@ impl Checker<'_> {
         &self.locals
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::printed_alone;
+    use crate::ast::{Expr, Print, Stmt};
+    use crate::parser::parse_script;
+
+    fn alone(expr: &str) -> bool {
+        let script = parse_script(&format!("trace f {{ print {expr}; }}")).unwrap();
+        let Stmt::Print(Print::Value(e)) = &script.traces[0].body[0] else {
+            panic!("a value print")
+        };
+        printed_alone(e)
+    }
+
+    #[test]
+    fn addresses_and_array_casts_print_alone() {
+        assert!(alone("&np.v"));
+        assert!(alone("&shelf[1]"));
+        assert!(alone("cast(x, \"uint32_t[4]\")"));
+        // `&*np` is `np`, which prints with its name.
+        let np = Expr::Name("np".into());
+        let addr_of_deref = Expr::AddressOf(Box::new(Expr::Deref(Box::new(np))));
+        assert!(!printed_alone(&addr_of_deref));
+        assert!(!alone("np"));
+        assert!(!alone("*np"));
+        assert!(!alone("cast(x, \"struct node *\")"));
+    }
+}
