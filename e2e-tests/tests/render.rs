@@ -44,13 +44,18 @@ const CASES: &[(&str, &str)] = &[
     ("print g_bp;", "g_bp = 0xADDR (unsigned char*)"),
     ("print arr;", "arr = 0xADDR (int*)"),
     ("print g_ulp;", "g_ulp = 0xADDR (long unsigned int*)"),
+    // Pointers to pointers, functions and arrays show (void*) ...
     ("print g_ipp;", "g_ipp = 0xADDR (void*)"),
-    ("print g_iptp;", "g_iptp = 0xADDR (void*)"),
     ("print g_f;", "g_f = 0xADDR (void*)"),
     ("print g_ft;", "g_ft = 0xADDR (void*)"),
     ("print g_pa;", "g_pa = 0xADDR (void*)"),
     ("print g_vp;", "g_vp = 0xADDR (void*)"),
     ("print g_cvp;", "g_cvp = 0xADDR (void*)"),
+    // ... unless a typedef names the pointee: `ip_t *`, `fn_t *`.
+    ("print g_iptp;", "g_iptp = 0xADDR (ip_t*)"),
+    ("print g_ftp;", "g_ftp = 0xADDR (fn_t*)"),
+    // A pointer to an anonymous struct has no name to show.
+    ("print g_anon_objp;", "g_anon_objp = 0xADDR (void*)"),
     // Arrays of pointers, _Bool and pid_t typedefs.
     ("print g_parr;", "g_parr = [0xADDR (node*), NULL (node*)]"),
     ("print g_flag;", "g_flag = true"),

@@ -357,19 +357,19 @@ pub(crate) fn type_name(data: &DwarfData, die: Option<u64>, depth: usize) -> Str
     }
 }
 
-/// The display name of a pointer's pointee (output.md §3.9): qualifiers and
-/// typedefs stripped, no tag keyword, and `void` for pointers, functions and
-/// arrays. An anonymous struct, union or enum takes the outermost typedef's
-/// name it is reached through.
+/// The display name of a pointer's pointee (output.md §3.9), as the
+/// reference spells it: typedefs and qualifiers are looked through to a base
+/// type (its name) or a struct, union or enum (its tag name, or for an
+/// anonymous one the outermost typedef's name). Anything else (a pointer,
+/// function or array) shows the outermost typedef's name if there was one
+/// (`ip_t *` → `ip_t`), else `void` (`int **` → `void`).
 pub(crate) fn pointee_display_name(data: &DwarfData, die: Option<u64>) -> String {
     let mut typedef_name: Option<String> = None;
     let mut die = die;
     for _ in 0..MAX_TYPE_DEPTH {
-        let Some(offset) = die else {
-            return "void".into();
-        };
+        let Some(offset) = die else { break };
         let Some((u, entry)) = data.entry(offset) else {
-            return "<bad type>".into();
+            break;
         };
         let name = data.string(u, &entry, gimli::DW_AT_name);
         match entry.tag() {
@@ -382,22 +382,16 @@ pub(crate) fn pointee_display_name(data: &DwarfData, die: Option<u64>) -> String
             | gimli::DW_TAG_volatile_type
             | gimli::DW_TAG_restrict_type
             | gimli::DW_TAG_atomic_type => {}
-            gimli::DW_TAG_pointer_type
-            | gimli::DW_TAG_reference_type
-            | gimli::DW_TAG_rvalue_reference_type
-            | gimli::DW_TAG_ptr_to_member_type
-            | gimli::DW_TAG_subroutine_type
-            | gimli::DW_TAG_array_type => return "void".into(),
+            gimli::DW_TAG_base_type => return name.unwrap_or_default(),
             gimli::DW_TAG_structure_type
             | gimli::DW_TAG_class_type
             | gimli::DW_TAG_union_type
             | gimli::DW_TAG_enumeration_type => {
-                return name.or(typedef_name).unwrap_or_default();
+                return name.or(typedef_name).unwrap_or_else(|| "void".into());
             }
-            gimli::DW_TAG_unspecified_type => return name.unwrap_or_else(|| "void".into()),
-            _ => return name.unwrap_or_default(),
+            _ => break,
         }
         die = data.reference(u, &entry, gimli::DW_AT_type);
     }
-    "<recursive type>".into()
+    typedef_name.unwrap_or_else(|| "void".into())
 }

@@ -303,14 +303,31 @@ impl TypeDesc {
         }
     }
 
-    /// The display name of the type as a pointee (output.md §3.9): `void`
-    /// for pointers, functions and arrays, else [`TypeDesc::display_name`].
+    /// The display name of the type as a pointee (output.md §3.9), as the
+    /// reference spells it: a base type's name, a struct, union or enum's
+    /// tag (an anonymous one takes the outermost typedef's name); for
+    /// anything else (pointers, functions, arrays) the outermost typedef's
+    /// name if there is one (`ip_t`), else `void`.
     pub fn pointee_display_name(&self) -> String {
-        match self.strip() {
-            TypeDesc::Pointer { .. } | TypeDesc::Function { .. } | TypeDesc::Array { .. } => {
-                "void".to_string()
+        let mut typedef_name: Option<&str> = None;
+        let mut t = self;
+        loop {
+            match t {
+                TypeDesc::Typedef { name, target } => {
+                    typedef_name.get_or_insert(name);
+                    t = target;
+                }
+                TypeDesc::Qualified { target, .. } => t = target,
+                TypeDesc::Base { name, .. } => return name.clone(),
+                TypeDesc::Aggregate { name, .. } | TypeDesc::Enum { name, .. } => {
+                    return name
+                        .as_deref()
+                        .or(typedef_name)
+                        .unwrap_or("void")
+                        .to_string()
+                }
+                _ => return typedef_name.unwrap_or("void").to_string(),
             }
-            _ => self.display_name(),
         }
     }
 

@@ -763,9 +763,10 @@ mod tests {
             count: Some(4),
         };
         assert_eq!(render_value(&ptr(&arr), &addr), "0x7ffd2a10 (void*)");
+        // ... unless a typedef names them (`ip_t *`).
         assert_eq!(
             render_value(&ptr(&typedef("ip_t", int_ptr)), &addr),
-            "0x7ffd2a10 (void*)"
+            "0x7ffd2a10 (ip_t*)"
         );
         assert_eq!(
             render_value(&ptr(&TypeDesc::Void), &addr),
@@ -787,7 +788,7 @@ mod tests {
             render_value(&ptr(&typedef("anon_t", anon.clone())), &addr),
             "0x7ffd2a10 (anon_t*)"
         );
-        assert_eq!(render_value(&ptr(&anon), &addr), "0x7ffd2a10 (*)");
+        assert_eq!(render_value(&ptr(&anon), &addr), "0x7ffd2a10 (void*)");
     }
 
     #[test]
