@@ -192,6 +192,22 @@ impl TypeDesc {
         }
     }
 
+    /// Shorthand for a typedef.
+    pub fn typedef(name: &str, target: TypeDesc) -> TypeDesc {
+        TypeDesc::Typedef {
+            name: name.to_string(),
+            target: Box::new(target),
+        }
+    }
+
+    /// Shorthand for a qualified type.
+    pub fn qualified(qualifier: Qualifier, target: TypeDesc) -> TypeDesc {
+        TypeDesc::Qualified {
+            qualifier,
+            target: Box::new(target),
+        }
+    }
+
     /// The C `int` type, used for promoted results.
     pub fn int() -> TypeDesc {
         TypeDesc::base("int", 4, BaseEncoding::Signed)

@@ -1,6 +1,7 @@
 //! Text rendering of captured values, failure markers, format strings and
 //! ExprError lines, shared by the script-mode output and the TUI.
 
+mod enums;
 mod value;
 
 use std::fmt::Write as _;

@@ -2,8 +2,9 @@
 
 use std::fmt::Write as _;
 
+use super::enums::{enum_parts, write_enum, write_enum_variant_alone, EnumView};
 use crate::meta::ValueOrigin;
-use crate::types::{AggregateKind, BaseEncoding, Enumerator, Member, TypeDesc};
+use crate::types::{AggregateKind, BaseEncoding, Member, TypeDesc};
 
 /// The label of an anonymous struct or union member: `member_<index>`.
 pub const ANONYMOUS_MEMBER_PREFIX: &str = "member_";
@@ -40,55 +41,6 @@ pub fn render_value_as(ty: &TypeDesc, bytes: &[u8], origin: ValueOrigin) -> Stri
     out
 }
 
-/// The fields of an enum type, borrowed.
-struct EnumView<'a> {
-    size: u32,
-    signed: bool,
-    scoped: bool,
-    variants: &'a [Enumerator],
-}
-
-/// The enum under typedefs and qualifiers, with its own name (an anonymous
-/// enum takes the outermost typedef's name).
-fn enum_parts(ty: &TypeDesc) -> Option<(String, EnumView<'_>)> {
-    let TypeDesc::Enum {
-        name,
-        size,
-        signed,
-        scoped,
-        variants,
-    } = ty.strip()
-    else {
-        return None;
-    };
-    let own = match (name, outer_typedef_name(ty)) {
-        (Some(n), _) => n.clone(),
-        (None, Some(t)) => t.to_string(),
-        (None, None) => String::new(),
-    };
-    Some((
-        own,
-        EnumView {
-            size: *size,
-            signed: *signed,
-            scoped: *scoped,
-            variants,
-        },
-    ))
-}
-
-/// The first typedef name met while stripping qualifiers and typedefs.
-fn outer_typedef_name(ty: &TypeDesc) -> Option<&str> {
-    let mut t = ty;
-    loop {
-        match t {
-            TypeDesc::Typedef { name, .. } => return Some(name),
-            TypeDesc::Qualified { target, .. } => t = target,
-            _ => return None,
-        }
-    }
-}
-
 fn write_value(out: &mut String, ty: &TypeDesc, bytes: &[u8], depth: usize) {
     if depth > MAX_RENDER_DEPTH {
         out.push_str("<MAX_DEPTH_EXCEEDED>");
@@ -106,37 +58,14 @@ fn write_value(out: &mut String, ty: &TypeDesc, bytes: &[u8], depth: usize) {
                 members,
                 ..
             } => write_aggregate(out, *kind, Some(name), members, bytes, depth),
-            TypeDesc::Enum {
-                size,
-                signed,
-                scoped,
-                variants,
-                ..
-            } => {
-                let e = EnumView {
-                    size: *size,
-                    signed: *signed,
-                    scoped: *scoped,
-                    variants,
-                };
-                write_enum(out, name, &e, bytes)
-            }
-            underlying => write_value(out, underlying, bytes, depth),
+            underlying => match EnumView::of(underlying) {
+                Some(e) => write_enum(out, name, &e, bytes),
+                None => write_value(out, underlying, bytes, depth),
+            },
         },
         TypeDesc::Base { size, encoding, .. } => write_base(out, *size, *encoding, bytes),
-        TypeDesc::Enum {
-            name,
-            size,
-            signed,
-            scoped,
-            variants,
-        } => {
-            let e = EnumView {
-                size: *size,
-                signed: *signed,
-                scoped: *scoped,
-                variants,
-            };
+        TypeDesc::Enum { name, .. } => {
+            let e = EnumView::of(ty).expect("an enum");
             write_enum(out, name.as_deref().unwrap_or(""), &e, bytes)
         }
         TypeDesc::Pointer {
@@ -167,72 +96,6 @@ fn write_value(out: &mut String, ty: &TypeDesc, bytes: &[u8], depth: usize) {
         TypeDesc::Unknown { name, size } => {
             let _ = write!(out, "<UNKNOWN_TYPE_{name}_{size}_BYTES>");
         }
-    }
-}
-
-/// An enum read by value: `Name::VARIANT(value)`, `Name(value)` without a
-/// match, `Name::VARIANT` for an enum class.
-fn write_enum(out: &mut String, name: &str, e: &EnumView, bytes: &[u8]) {
-    let Some(raw) = read_int(bytes, e.size, e.signed) else {
-        out.push_str("<OUT_OF_BOUNDS>");
-        return;
-    };
-    let value = EnumValue::new(raw, e.signed);
-    match find_variant(e, value.as_i128()) {
-        Some(v) if e.scoped => {
-            let _ = write!(out, "{name}::{}", v.name);
-        }
-        Some(v) => {
-            let _ = write!(out, "{name}::{}({value})", v.name);
-        }
-        None => {
-            let _ = write!(out, "{name}({value})");
-        }
-    }
-}
-
-/// An enum in a bitfield: the variant name alone, or the number.
-fn write_enum_variant_alone(out: &mut String, e: &EnumView, v: i128) {
-    match find_variant(e, v) {
-        Some(found) => out.push_str(&found.name),
-        None => {
-            let _ = write!(out, "{v}");
-        }
-    }
-}
-
-/// The enumerator whose value, taken in the enum's own size and
-/// signedness, is `v` (`BIG = 4000000000U` of a 4-byte unsigned enum).
-fn find_variant<'a>(e: &EnumView<'a>, v: i128) -> Option<&'a Enumerator> {
-    e.variants.iter().find(|x| {
-        let raw = read_int(&x.value.to_le_bytes(), e.size.min(8), e.signed);
-        raw.is_some_and(|r| EnumValue::new(r, e.signed).as_i128() == v)
-    })
-}
-
-/// A 64-bit enum value printed in its signedness.
-struct EnumValue {
-    raw: u64,
-    signed: bool,
-}
-
-impl EnumValue {
-    fn new(raw: u64, signed: bool) -> EnumValue {
-        EnumValue { raw, signed }
-    }
-
-    fn as_i128(&self) -> i128 {
-        if self.signed {
-            self.raw as i64 as i128
-        } else {
-            self.raw as i128
-        }
-    }
-}
-
-impl std::fmt::Display for EnumValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.as_i128())
     }
 }
 
@@ -391,26 +254,15 @@ fn extract_bitfield(
 }
 
 fn write_bitfield_value(out: &mut String, ty: &TypeDesc, v: i128) {
+    if let Some(e) = EnumView::of(ty) {
+        write_enum_variant_alone(out, &e, v);
+        return;
+    }
     match ty.strip() {
         TypeDesc::Base {
             encoding: BaseEncoding::Bool,
             ..
         } => out.push_str(if v != 0 { "true" } else { "false" }),
-        TypeDesc::Enum {
-            size,
-            signed,
-            scoped,
-            variants,
-            ..
-        } => {
-            let e = EnumView {
-                size: *size,
-                signed: *signed,
-                scoped: *scoped,
-                variants,
-            };
-            write_enum_variant_alone(out, &e, v)
-        }
         _ => {
             let _ = write!(out, "{v}");
         }
@@ -490,7 +342,7 @@ pub fn read_int(bytes: &[u8], size: u32, signed: bool) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{Bitfield, Enumerator, Qualifier};
+    use crate::types::{Bitfield, Qualifier};
 
     fn int() -> TypeDesc {
         TypeDesc::int()
@@ -567,156 +419,8 @@ mod tests {
         );
     }
 
-    fn status_enum(scoped: bool) -> TypeDesc {
-        TypeDesc::Enum {
-            name: Some("Status".into()),
-            size: 4,
-            signed: true,
-            scoped,
-            variants: vec![
-                Enumerator {
-                    name: "ACTIVE".into(),
-                    value: 1,
-                },
-                Enumerator {
-                    name: "NEG".into(),
-                    value: -3,
-                },
-            ],
-        }
-    }
-
-    #[test]
-    fn enums_show_variant_and_value() {
-        assert_eq!(
-            render_value(&status_enum(false), &1i32.to_le_bytes()),
-            "Status::ACTIVE(1)"
-        );
-        assert_eq!(
-            render_value(&status_enum(false), &(-3i32).to_le_bytes()),
-            "Status::NEG(-3)"
-        );
-        assert_eq!(
-            render_value(&status_enum(false), &7i32.to_le_bytes()),
-            "Status(7)"
-        );
-        assert_eq!(
-            render_value(&status_enum(true), &1i32.to_le_bytes()),
-            "Status::ACTIVE"
-        );
-        let TypeDesc::Enum { variants, .. } = status_enum(false) else {
-            unreachable!()
-        };
-        let anonymous = TypeDesc::Typedef {
-            name: "level_t".into(),
-            target: Box::new(TypeDesc::Enum {
-                name: None,
-                size: 4,
-                signed: true,
-                scoped: false,
-                variants,
-            }),
-        };
-        assert_eq!(
-            render_value(&anonymous, &(-3i32).to_le_bytes()),
-            "level_t::NEG(-3)"
-        );
-    }
-
-    fn e_enum() -> TypeDesc {
-        TypeDesc::Enum {
-            name: Some("e".into()),
-            size: 4,
-            signed: true,
-            scoped: false,
-            variants: vec![
-                Enumerator {
-                    name: "NEG".into(),
-                    value: -3,
-                },
-                Enumerator {
-                    name: "POS".into(),
-                    value: 7,
-                },
-            ],
-        }
-    }
-
-    #[test]
-    fn enums_through_typedefs_pointers_and_bitfields() {
-        let pos = 7i32.to_le_bytes();
-        let e_t = typedef("e_t", e_enum());
-        assert_eq!(render_value(&e_t, &pos), "e_t::POS(7)");
-        assert_eq!(
-            render_value(&typedef("e2_t", e_t.clone()), &pos),
-            "e2_t::POS(7)"
-        );
-        let deref = |t: &TypeDesc, b: &[u8]| render_value_as(t, b, ValueOrigin::PointerDeref);
-        assert_eq!(deref(&e_enum(), &pos), "e(e::POS(7))");
-        assert_eq!(deref(&e_t, &pos), "e(e::POS(7))");
-        assert_eq!(
-            deref(&qualified(Qualifier::Const, e_enum()), &pos),
-            "e(e::POS(7))"
-        );
-        assert_eq!(deref(&e_enum(), &9i32.to_le_bytes()), "e(e(9))");
-        // Only enums change; other values read through a pointer do not.
-        assert_eq!(deref(&int(), &pos), "7");
-        let bitfield = |t: &TypeDesc, b: &[u8]| render_value_as(t, b, ValueOrigin::Bitfield);
-        assert_eq!(bitfield(&e_enum(), &pos), "POS");
-        assert_eq!(bitfield(&e_t, &9i32.to_le_bytes()), "9");
-        // Enumerators compare in the enum's own size and signedness.
-        let big = TypeDesc::Enum {
-            name: Some("big".into()),
-            size: 4,
-            signed: false,
-            scoped: false,
-            variants: vec![Enumerator {
-                name: "BIG".into(),
-                value: 4000000000u32 as i32 as i64,
-            }],
-        };
-        assert_eq!(
-            render_value(&big, &4000000000u32.to_le_bytes()),
-            "big::BIG(4000000000)"
-        );
-        let arr = TypeDesc::Array {
-            element: Box::new(e_enum()),
-            count: Some(2),
-        };
-        let mut b = (-3i32).to_le_bytes().to_vec();
-        b.extend_from_slice(&pos);
-        assert_eq!(render_value(&arr, &b), "[e::NEG(-3), e::POS(7)]");
-        let holder = TypeDesc::Aggregate {
-            kind: AggregateKind::Struct,
-            name: Some("holder".into()),
-            size: 4,
-            members: vec![Member {
-                name: "mode".into(),
-                offset: 0,
-                bitfield: Some(Bitfield {
-                    bit_offset: 0,
-                    bit_size: 4,
-                }),
-                ty: e_t.clone(),
-            }],
-        };
-        assert_eq!(render_value(&holder, &pos), "holder { mode: POS }");
-    }
-
     fn ptr(pointee: &TypeDesc) -> TypeDesc {
         TypeDesc::pointer_to(pointee)
-    }
-    fn typedef(name: &str, target: TypeDesc) -> TypeDesc {
-        TypeDesc::Typedef {
-            name: name.into(),
-            target: Box::new(target),
-        }
-    }
-    fn qualified(qualifier: Qualifier, target: TypeDesc) -> TypeDesc {
-        TypeDesc::Qualified {
-            qualifier,
-            target: Box::new(target),
-        }
     }
     fn node() -> TypeDesc {
         TypeDesc::Aggregate {
@@ -735,14 +439,14 @@ mod tests {
         assert_eq!(render_value(&node_ptr, &0u64.to_le_bytes()), "NULL (node*)");
         assert_eq!(render_value(&node_ptr, &[1, 2]), "<INVALID_POINTER>");
         // Typedefs and qualifiers of the pointee are stripped.
-        let node_t = typedef("node_t", node());
+        let node_t = TypeDesc::typedef("node_t", node());
         assert_eq!(render_value(&ptr(&node_t), &addr), "0x7ffd2a10 (node*)");
-        let cnode = qualified(Qualifier::Const, node());
+        let cnode = TypeDesc::qualified(Qualifier::Const, node());
         assert_eq!(render_value(&ptr(&cnode), &addr), "0x7ffd2a10 (node*)");
-        let cchar = qualified(Qualifier::Const, char_t());
+        let cchar = TypeDesc::qualified(Qualifier::Const, char_t());
         assert_eq!(render_value(&ptr(&cchar), &addr), "0x7ffd2a10 (char*)");
         let uchar = TypeDesc::base("unsigned char", 1, BaseEncoding::UnsignedChar);
-        let u8_t = typedef("uint8_t", typedef("__uint8_t", uchar));
+        let u8_t = TypeDesc::typedef("uint8_t", TypeDesc::typedef("__uint8_t", uchar));
         assert_eq!(
             render_value(&ptr(&u8_t), &addr),
             "0x7ffd2a10 (unsigned char*)"
@@ -755,7 +459,7 @@ mod tests {
         };
         assert_eq!(render_value(&ptr(&f), &addr), "0x7ffd2a10 (void*)");
         assert_eq!(
-            render_value(&typedef("fn_t", ptr(&f)), &addr),
+            render_value(&TypeDesc::typedef("fn_t", ptr(&f)), &addr),
             "0x7ffd2a10 (void*)"
         );
         let arr = TypeDesc::Array {
@@ -765,7 +469,7 @@ mod tests {
         assert_eq!(render_value(&ptr(&arr), &addr), "0x7ffd2a10 (void*)");
         // ... unless a typedef names them (`ip_t *`).
         assert_eq!(
-            render_value(&ptr(&typedef("ip_t", int_ptr)), &addr),
+            render_value(&ptr(&TypeDesc::typedef("ip_t", int_ptr)), &addr),
             "0x7ffd2a10 (ip_t*)"
         );
         assert_eq!(
@@ -774,7 +478,7 @@ mod tests {
         );
         // A typedef of a pointer is transparent.
         assert_eq!(
-            render_value(&typedef("node_ptr", node_ptr), &addr),
+            render_value(&TypeDesc::typedef("node_ptr", node_ptr), &addr),
             "0x7ffd2a10 (node*)"
         );
         // An anonymous struct takes the typedef's name, else none.
@@ -785,7 +489,7 @@ mod tests {
             members: vec![],
         };
         assert_eq!(
-            render_value(&ptr(&typedef("anon_t", anon.clone())), &addr),
+            render_value(&ptr(&TypeDesc::typedef("anon_t", anon.clone())), &addr),
             "0x7ffd2a10 (anon_t*)"
         );
         assert_eq!(render_value(&ptr(&anon), &addr), "0x7ffd2a10 (void*)");
@@ -810,16 +514,16 @@ mod tests {
 
     #[test]
     fn typedefs_of_scalars_and_arrays_are_transparent() {
-        let pid_t = typedef("pid_t", typedef("__pid_t", int()));
+        let pid_t = TypeDesc::typedef("pid_t", TypeDesc::typedef("__pid_t", int()));
         assert_eq!(render_value(&pid_t, &4121i32.to_le_bytes()), "4121");
-        let i16_t = typedef(
+        let i16_t = TypeDesc::typedef(
             "int16_t",
             TypeDesc::base("short int", 2, BaseEncoding::Signed),
         );
         assert_eq!(render_value(&i16_t, &(-2i16).to_le_bytes()), "-2");
-        let flag = typedef("myflag", TypeDesc::bool());
+        let flag = TypeDesc::typedef("myflag", TypeDesc::bool());
         assert_eq!(render_value(&flag, &[1]), "true");
-        let name_t = typedef(
+        let name_t = TypeDesc::typedef(
             "name_t",
             TypeDesc::Array {
                 element: Box::new(char_t()),
@@ -827,9 +531,9 @@ mod tests {
             },
         );
         assert_eq!(render_value(&name_t, b"bob\0\0\0\0\0"), "\"bob\"");
-        let cint = qualified(Qualifier::Const, int());
+        let cint = TypeDesc::qualified(Qualifier::Const, int());
         assert_eq!(render_value(&cint, &7i32.to_le_bytes()), "7");
-        let vtd = qualified(Qualifier::Volatile, i16_t);
+        let vtd = TypeDesc::qualified(Qualifier::Volatile, i16_t);
         assert_eq!(render_value(&vtd, &5i16.to_le_bytes()), "5");
     }
 
@@ -848,7 +552,7 @@ mod tests {
         b.extend_from_slice(&2i32.to_le_bytes());
         assert_eq!(render_value(&point(), &b), "point { x: 1, y: 2 }");
         // A typedef of a named struct renders under the struct's own name.
-        let td = typedef("Point", point());
+        let td = TypeDesc::typedef("Point", point());
         assert_eq!(render_value(&td, &b), "point { x: 1, y: 2 }");
         assert_eq!(
             render_value(&point(), &b[..4]),
@@ -869,7 +573,7 @@ mod tests {
         };
         assert_eq!(render_value(&anon, &b[..4]), "<anon_struct> { a: 1 }");
         assert_eq!(
-            render_value(&typedef("anonrec_t", anon.clone()), &b[..4]),
+            render_value(&TypeDesc::typedef("anonrec_t", anon.clone()), &b[..4]),
             "anonrec_t { a: 1 }"
         );
         let anon_union = TypeDesc::Aggregate {
@@ -883,7 +587,7 @@ mod tests {
             "union <anon_union> { raw = 1 }"
         );
         assert_eq!(
-            render_value(&typedef("u_t", anon_union.clone()), &b[..4]),
+            render_value(&TypeDesc::typedef("u_t", anon_union.clone()), &b[..4]),
             "union u_t { raw = 1 }"
         );
         let named_union = TypeDesc::Aggregate {
@@ -893,7 +597,7 @@ mod tests {
             members: vec![member("", 0, anon.clone())],
         };
         assert_eq!(
-            render_value(&typedef("val_t", named_union), &b[..4]),
+            render_value(&TypeDesc::typedef("val_t", named_union), &b[..4]),
             "union val { member_0 = <anon_struct> { a: 1 } }"
         );
         // Anonymous members are labelled by their position.
