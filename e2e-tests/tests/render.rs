@@ -107,6 +107,23 @@ const CASES: &[(&str, &str)] = &[
         "print *g_tnul;",
         "*g_tnul = <error: null pointer dereference> (node*)",
     ),
+    // A member read through NULL keeps the spelling of its declared type.
+    (
+        "print g_gnull.kind;",
+        "g_gnull.kind = <error: null pointer dereference> (e_t*)",
+    ),
+    (
+        "print g_gnull.code;",
+        "g_gnull.code = <error: null pointer dereference> (uint8_t*)",
+    ),
+    (
+        "print g_gnull.cr;",
+        "g_gnull.cr = <error: null pointer dereference> (crate_t*)",
+    ),
+    (
+        "print g_gnull.pos;",
+        "g_gnull.pos = <error: null pointer dereference> (struct <anon_struct>*)",
+    ),
     (
         r#"print "peer={}", g_sess_null.peer;"#,
         "peer=<error: null pointer dereference> (peer**)",
@@ -124,6 +141,8 @@ const CASES: &[(&str, &str)] = &[
     // The address of a value prints alone (script-language §4.1).
     ("print &g_gad;", "0xADDR (struct gadget*)"),
     ("print &g_shelf[1];", "0xADDR (struct parcel*)"),
+    ("print &g_gad.cr;", "0xADDR (crate_t*)"),
+    ("print &g_gad.pos;", "0xADDR (struct <anon_struct>*)"),
     ("print np;", "np = 0xADDR (node*)"),
     ("print t;", "t = e_t::POS(7)"),
     // Parameters and members reached through a parameter.

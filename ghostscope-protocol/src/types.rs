@@ -14,6 +14,12 @@
 //! - [`TypeDesc::object_name`], the spelling of an object whose address is
 //!   taken (`&gad` → `struct gadget*`, `&np.next` → `node**`).
 
+/// The name the reference gives an anonymous struct (output.md §3.6).
+pub const ANONYMOUS_STRUCT: &str = "<anon_struct>";
+
+/// The name the reference gives an anonymous union (output.md §3.6).
+pub const ANONYMOUS_UNION: &str = "<anon_union>";
+
 /// Opaque handle to a type in one module's DWARF (the DIE offset in `.debug_info`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TypeRef(pub u64);
@@ -359,6 +365,13 @@ impl TypeDesc {
             TypeDesc::Qualified { qualifier, target } => {
                 format!("{} {}", qualifier.keyword(), target.object_name())
             }
+            TypeDesc::Aggregate {
+                kind, name: None, ..
+            } => match kind {
+                AggregateKind::Union => format!("union {ANONYMOUS_UNION}"),
+                AggregateKind::Struct => format!("struct {ANONYMOUS_STRUCT}"),
+                AggregateKind::Class => format!("class {ANONYMOUS_STRUCT}"),
+            },
             _ => self.name(),
         }
     }
@@ -430,6 +443,13 @@ mod tests {
         assert_eq!(s.display_name(), "conn");
         assert_eq!(TypeDesc::pointer_to(&s).display_name(), "conn*");
         assert_eq!(TypeDesc::address_of(&s).display_name(), "struct conn*");
+        let anon = TypeDesc::Aggregate {
+            kind: AggregateKind::Union,
+            name: None,
+            size: 4,
+            members: vec![],
+        };
+        assert_eq!(anon.object_name(), "union <anon_union>");
         let pp = TypeDesc::pointer_to(&TypeDesc::pointer_to(&s));
         assert_eq!(pp.name(), "struct conn**");
         assert_eq!(pp.display_name(), "void*");

@@ -4,7 +4,9 @@ use std::fmt::Write as _;
 
 use super::enums::{enum_parts, write_enum, write_enum_variant_alone, EnumView};
 use crate::meta::ValueOrigin;
-use crate::types::{AggregateKind, BaseEncoding, Member, TypeDesc};
+use crate::types::{
+    AggregateKind, BaseEncoding, Member, TypeDesc, ANONYMOUS_STRUCT, ANONYMOUS_UNION,
+};
 
 /// The label of an anonymous struct or union member: `member_<index>`.
 pub const ANONYMOUS_MEMBER_PREFIX: &str = "member_";
@@ -174,7 +176,7 @@ fn write_aggregate(
     depth: usize,
 ) {
     if kind == AggregateKind::Union {
-        let _ = write!(out, "union {} {{", name.unwrap_or("<anon_union>"));
+        let _ = write!(out, "union {} {{", name.unwrap_or(ANONYMOUS_UNION));
         if let Some(m) = members.first() {
             let _ = write!(out, " {} = ", member_label(m, 0));
             write_member(out, m, bytes, depth);
@@ -184,7 +186,7 @@ fn write_aggregate(
         }
         return;
     }
-    let _ = write!(out, "{} {{", name.unwrap_or("<anon_struct>"));
+    let _ = write!(out, "{} {{", name.unwrap_or(ANONYMOUS_STRUCT));
     for (i, m) in members.iter().enumerate() {
         out.push_str(if i == 0 { " " } else { ", " });
         let _ = write!(out, "{}: ", member_label(m, i));
