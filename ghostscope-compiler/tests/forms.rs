@@ -27,7 +27,7 @@ fn failure(body: &str) -> String {
     out.failures[0].message.clone()
 }
 
-/// `(expression text, bare)` of every `print expr;` in the body.
+/// `(expression text, alone)` of every `print expr;` in the body.
 fn value_prints(body: &str) -> Vec<(String, bool)> {
     let out = compile(body);
     assert_eq!(out.failures, vec![], "{body}");
@@ -36,7 +36,7 @@ fn value_prints(body: &str) -> Vec<(String, bool)> {
         .statements
         .iter()
         .filter_map(|s| match &s.output {
-            StatementOutput::Value { expr, bare, .. } => Some((expr.clone(), *bare)),
+            StatementOutput::Value { expr, alone, .. } => Some((expr.clone(), *alone)),
             _ => None,
         })
         .collect()
@@ -47,7 +47,7 @@ fn pointer_valued_arithmetic_on_void_and_array_casts_print_alone() {
     let prints = value_prints(
         r#"print p + 1; print g_void - 1; print nums + 1; print ((nums + 1) + 1);
            print cast(g_quad, "uint32_t[4]"); print cast(g_quad, "struct quad");
-           print &*np; print np; print (row + 1);"#,
+           print &*np; print np; print (row + 1); print &G; print *np;"#,
     );
     let expected = [
         ("(p+1)", true),
@@ -59,6 +59,8 @@ fn pointer_valued_arithmetic_on_void_and_array_casts_print_alone() {
         ("np", false),
         ("np", false),
         ("(row+1)", false),
+        ("&G", true),
+        ("*np", false),
     ];
     let expected: Vec<(String, bool)> = expected.iter().map(|(e, b)| (e.to_string(), *b)).collect();
     assert_eq!(prints, expected);

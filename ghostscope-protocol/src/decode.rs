@@ -99,13 +99,11 @@ fn render_lines(meta: &TraceMeta, event: &[u8]) -> Vec<String> {
         }
         match &stmt.output {
             StatementOutput::Text(text) => lines.push(text.clone()),
-            StatementOutput::Value { expr, slot, bare } => {
-                let value = render_slot(slot, event);
-                lines.push(if *bare {
-                    value
-                } else {
-                    format!("{expr} = {value}")
-                })
+            StatementOutput::Value {
+                alone: true, slot, ..
+            } => lines.push(render_slot(slot, event)),
+            StatementOutput::Value { expr, slot, .. } => {
+                lines.push(format!("{expr} = {}", render_slot(slot, event)))
             }
             StatementOutput::Format { pieces, args, .. } => {
                 lines.push(render_format(pieces, args, event))
@@ -168,8 +166,9 @@ mod tests {
                             offset: 64,
                             capacity: 8,
                             kind: SlotKind::Typed(TypeDesc::int()),
+                            origin: Default::default(),
                         },
-                        bare: false,
+                        alone: false,
                     },
                     expr_errors: vec![ExprErrorSlot {
                         offset: 80,
@@ -227,15 +226,17 @@ mod tests {
     }
 
     #[test]
-    fn a_bare_value_prints_without_its_expression() {
+    fn a_value_printed_alone_has_no_expression_prefix() {
         let mut m = meta();
-        if let StatementOutput::Value { bare, .. } = &mut m.statements[2].output {
-            *bare = true;
+        if let StatementOutput::Value { alone, .. } = &mut m.statements[2].output {
+            *alone = true;
         }
         let mut d = EventDecoder::new();
         d.add_trace(m);
-        let e = d.decode(&event(0, true)).unwrap();
-        assert_eq!(e.lines, vec!["hello", "42"]);
+        assert_eq!(
+            d.decode(&event(0, true)).unwrap().lines,
+            vec!["hello", "42"]
+        );
     }
 
     #[test]

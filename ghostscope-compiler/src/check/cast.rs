@@ -21,10 +21,7 @@ impl CastTarget {
     /// The type itself (a pointer target becomes a pointer type).
     fn into_type(self) -> TypeDesc {
         match self {
-            CastTarget::Pointer(pointee) => TypeDesc::Pointer {
-                pointee_name: pointee.name(),
-                pointee: None,
-            },
+            CastTarget::Pointer(pointee) => TypeDesc::address_of(&pointee),
             CastTarget::Value(t) => t,
         }
     }
@@ -145,12 +142,8 @@ impl Checker<'_> {
         let (target, module) = self.find_cast_type(&base, &lookup_name)?;
         Ok(match depth {
             0 => (CastTarget::Value(target), module),
-            1 => (CastTarget::Pointer(target), module),
             _ => (
-                CastTarget::Pointer(TypeDesc::Pointer {
-                    pointee_name: format!("{}{}", target.name(), "*".repeat(depth - 1)),
-                    pointee: None,
-                }),
+                CastTarget::Pointer((1..depth).fold(target, |t, _| TypeDesc::pointer_to(&t))),
                 module,
             ),
         })

@@ -624,14 +624,9 @@ impl Checker<'_> {
     ) -> Result<(Scalar, IntType, TypeDesc), String> {
         match t {
             Typed::Int { value, int, desc } => Ok((value, int, desc)),
-            Typed::Pointer { value, pointee, .. } => Ok((
-                value,
-                IntType::ADDRESS,
-                TypeDesc::Pointer {
-                    pointee_name: pointee.name(),
-                    pointee: None,
-                },
-            )),
+            Typed::Pointer { value, pointee, .. } => {
+                Ok((value, IntType::ADDRESS, TypeDesc::address_of(&pointee)))
+            }
             Typed::Str(_) => Err(format!(
                 "Type error: the string {text} can only be compared with '==' or '!='"
             )),
