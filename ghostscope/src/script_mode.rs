@@ -158,6 +158,14 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
     if let Some(session) = engine.session() {
         save_artifacts(cli, session, &compiled.traces)?;
     }
+    for f in &compiled.failures {
+        tracing::warn!(
+            "trace {} at 0x{:x} was not attached: {}",
+            f.target,
+            f.pc,
+            f.message
+        );
+    }
     if status_lines {
         status_not_attached(&compiled.failures);
     }

@@ -22,10 +22,13 @@ impl Engine {
         index: Option<usize>,
         enabled: bool,
     ) -> TraceOutcome {
-        let whole_failure = |error: String| TraceOutcome {
-            target: target.to_string(),
-            addresses: Vec::new(),
-            error: Some(error),
+        let whole_failure = |error: String| {
+            tracing::warn!("trace {target} failed: {error}");
+            TraceOutcome {
+                target: target.to_string(),
+                addresses: Vec::new(),
+                error: Some(error),
+            }
         };
         let Some(session) = self.session.clone() else {
             return whole_failure("the debug info was released".to_string());
@@ -73,6 +76,7 @@ impl Engine {
             let compiled = match compiler.compile_site(&unit, site) {
                 Ok(t) => t,
                 Err(f) => {
+                    tracing::warn!("trace {target} at 0x{pc:x} did not compile: {}", f.message);
                     addresses.push(AddressOutcome {
                         pc,
                         result: AddressResult::Failed(f.message),
@@ -88,6 +92,11 @@ impl Engine {
                 });
             let result = match loaded {
                 Ok(()) => {
+                    tracing::info!(
+                        "trace {target} at 0x{:x} loaded as trace id {trace_id} ({})",
+                        compiled.site.pc,
+                        if enabled { "attached" } else { "disabled" }
+                    );
                     self.next_trace_id += 1;
                     AddressResult::Attached {
                         trace_id,
@@ -95,7 +104,10 @@ impl Engine {
                         source: source_position(&session, &compiled.site),
                     }
                 }
-                Err(e) => AddressResult::Failed(loader_failure_text(&e)),
+                Err(e) => {
+                    tracing::warn!("trace {target} at 0x{pc:x} did not load: {e}");
+                    AddressResult::Failed(loader_failure_text(&e))
+                }
             };
             addresses.push(AddressOutcome {
                 pc: compiled.site.pc,

@@ -250,6 +250,7 @@ impl Engine {
 
     /// Unloads a trace and removes it everywhere.
     fn forget(&mut self, trace_id: u32) {
+        tracing::debug!("trace id {trace_id} unloaded");
         self.loader.unload(trace_id);
         let _ = self.registry.send(RegistryChange::Remove(trace_id));
         self.traces.lock().remove(trace_id);

@@ -173,6 +173,7 @@ fn control(
     outlet: Outlet,
 ) -> StopCause {
     let cause = run_control(config, load, &commands, commands_tx, &outlet);
+    tracing::info!("session stopped: {cause:?}");
     match &cause {
         // The front end shows the error until the user has read it.
         StopCause::LoadFailed(message) => wait_for_front_end(&commands, &outlet, message),
@@ -235,6 +236,11 @@ fn run_control(
         }
     };
     let (query_tx, query_thread) = start_queries(session, outlet.clone());
+    tracing::info!(
+        "session ready: {} module(s) in {} ms",
+        tracker_ready.progress.modules.len(),
+        tracker_ready.progress.elapsed_ms
+    );
     outlet.send(SessionEvent::Ready(tracker_ready));
     let mut pending = queued.into_iter();
     let cause = loop {
