@@ -425,11 +425,14 @@ pub fn answer_query(session: &DebugSession, request: Request) -> Reply {
 /// The reply to a request that changes traces; state changes are sent
 /// as `TraceUpdated` / `TraceRemoved` before it.
 pub fn handle_trace_request(engine: &mut Engine, request: Request, outlet: &Outlet) -> Reply {
+    // Sent under the table's lock, as the drain sends its counter updates,
+    // so the front end sees the changes in the order they were made.
     let updated = |engine: &Engine, selector: TraceSelector| {
-        let ids = engine.traces().lock().select(selector).unwrap_or_default();
-        for id in ids {
-            if let Some(info) = engine.trace_info(id) {
-                outlet.send(SessionEvent::TraceUpdated(info));
+        let traces = engine.traces();
+        let table = traces.lock();
+        for id in table.select(selector).unwrap_or_default() {
+            if let Some(info) = table.get(id) {
+                outlet.send(SessionEvent::TraceUpdated(info.clone()));
             }
         }
     };

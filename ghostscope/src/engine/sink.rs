@@ -88,14 +88,13 @@ impl EventSink for FrontEndSink {
     }
 
     fn refresh(&mut self) {
-        let changed = {
-            let mut table = self.traces.lock();
-            for (id, n) in self.hits.drain() {
-                table.add_hits(id, n);
-            }
-            table.take_changed_counters()
-        };
-        for info in changed {
+        // Sent under the lock, so a state change the control thread makes
+        // meanwhile reaches the front end after this update, not before.
+        let mut table = self.traces.lock();
+        for (id, n) in self.hits.drain() {
+            table.add_hits(id, n);
+        }
+        for info in table.take_changed_counters() {
             self.outlet.send(SessionEvent::TraceUpdated(info));
         }
     }
