@@ -78,6 +78,9 @@ pub enum EngineError {
     /// The event drain was already taken.
     #[error("the event drain was already started")]
     PumpTaken,
+    /// A thread or the event loop could not be started.
+    #[error("failed to start the event drain: {0}")]
+    Start(String),
 }
 
 /// A trace whose program could not be attached (script mode stops there).

@@ -16,7 +16,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use ghostscope_dwarf::DebugSession;
-use ghostscope_protocol::session::{Reply, Request, RequestId, SessionEvent, TraceSelector};
+use ghostscope_protocol::session::{
+    AddressResult, Reply, Request, RequestId, SessionEvent, SessionReady, TraceSelector,
+};
 use tokio::signal::unix::{signal, SignalKind};
 
 use super::loading::{LoadTarget, LoadTracker};
@@ -219,12 +221,12 @@ fn run_control(
     outlet: &Outlet,
 ) -> StopCause {
     let mut queued = Vec::new();
-    let session = match load_with_progress(&config.target, load, commands, outlet, &mut queued) {
-        Ok(session) => session,
-        Err(cause) => return cause,
-    };
-    let tracker_ready = session.1;
-    let session = Arc::new(session.0);
+    let (session, ready) =
+        match load_with_progress(&config.target, load, commands, outlet, &mut queued) {
+            Ok(loaded) => loaded,
+            Err(cause) => return cause,
+        };
+    let session = Arc::new(session);
     let started = Engine::new(session.clone(), config.options.clone())
         .and_then(|mut engine| start_drain(&mut engine, outlet, commands_tx).map(|d| (engine, d)));
     let (mut engine, (drain, stop_drain)) = match started {
@@ -238,10 +240,10 @@ fn run_control(
     let (query_tx, query_thread) = start_queries(session, outlet.clone());
     tracing::info!(
         "session ready: {} module(s) in {} ms",
-        tracker_ready.progress.modules.len(),
-        tracker_ready.progress.elapsed_ms
+        ready.progress.modules.len(),
+        ready.progress.elapsed_ms
     );
-    outlet.send(SessionEvent::Ready(tracker_ready));
+    outlet.send(SessionEvent::Ready(ready));
     let mut pending = queued.into_iter();
     let cause = loop {
         let Some(command) = pending.next().or_else(|| commands.recv().ok()) else {
@@ -285,7 +287,7 @@ fn load_with_progress(
     commands: &Receiver<Command>,
     outlet: &Outlet,
     queued: &mut Vec<Command>,
-) -> Result<(DebugSession, ghostscope_protocol::session::SessionReady), StopCause> {
+) -> Result<(DebugSession, SessionReady), StopCause> {
     let tracker = LoadTracker::new(target);
     outlet.send(SessionEvent::Loading(tracker.snapshot()));
     let (done_tx, done_rx) = channel();
@@ -344,7 +346,7 @@ fn start_drain(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| EngineError::Loader(ghostscope_loader::LoaderError::Read(e)))?;
+        .map_err(thread_error)?;
     let mut pump = {
         let _in_runtime = runtime.enter();
         engine.take_event_pump()?
@@ -359,8 +361,13 @@ fn start_drain(
                 let _ = commands.send(Command::Fatal(e.to_string()));
             }
         })
-        .map_err(|e| EngineError::Loader(ghostscope_loader::LoaderError::Read(e)))?;
+        .map_err(thread_error)?;
     Ok((drain, stop_tx))
+}
+
+/// A thread or runtime that could not be started.
+fn thread_error(e: std::io::Error) -> EngineError {
+    EngineError::Start(e.to_string())
 }
 
 fn is_query(request: &Request) -> bool {
@@ -449,9 +456,7 @@ pub fn handle_trace_request(engine: &mut Engine, request: Request, outlet: &Outl
         } => {
             let outcome = engine.add_trace(&target, &body, index, enabled);
             for a in &outcome.addresses {
-                if let ghostscope_protocol::session::AddressResult::Attached { trace_id, .. } =
-                    a.result
-                {
+                if let AddressResult::Attached { trace_id, .. } = a.result {
                     updated(engine, TraceSelector::Id(trace_id));
                 }
             }
