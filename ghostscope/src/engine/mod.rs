@@ -106,14 +106,41 @@ pub struct Engine {
     next_trace_id: u32,
 }
 
+/// What an engine needs besides the debug info: the shared maps with the
+/// BPF loader, and LLVM's BPF target. Made before the debug info is
+/// loaded, so the kernel BTF is parsed (in the background) meanwhile.
+pub struct EngineParts {
+    loader: TraceLoader,
+    codegen: BpfCodegen,
+}
+
+impl EngineParts {
+    /// Creates the shared maps and sets up LLVM.
+    pub fn new(options: &EngineOptions) -> Result<EngineParts, EngineError> {
+        Ok(EngineParts {
+            loader: TraceLoader::new(options.compile.ringbuf_size)?,
+            codegen: BpfCodegen::new().map_err(EngineError::Codegen)?,
+        })
+    }
+}
+
 impl Engine {
     /// An engine for a loaded session: creates the shared maps and LLVM's
     /// BPF target. No trace exists yet; ids start at 0.
     pub fn new(session: Arc<DebugSession>, options: EngineOptions) -> Result<Engine, EngineError> {
-        let loader = TraceLoader::new(options.compile.ringbuf_size)?;
-        let codegen = BpfCodegen::new().map_err(EngineError::Codegen)?;
+        let parts = EngineParts::new(&options)?;
+        Ok(Engine::assemble(session, options, parts))
+    }
+
+    /// An engine from parts made earlier.
+    pub fn assemble(
+        session: Arc<DebugSession>,
+        options: EngineOptions,
+        parts: EngineParts,
+    ) -> Engine {
+        let EngineParts { loader, codegen } = parts;
         let (registry, registry_rx) = channel();
-        Ok(Engine {
+        Engine {
             session: Some(session),
             codegen,
             loader,
@@ -122,7 +149,7 @@ impl Engine {
             registry,
             registry_rx: Some(registry_rx),
             next_trace_id: 0,
-        })
+        }
     }
 
     /// The debug session, unless it was released.

@@ -24,7 +24,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use super::loading::{LoadTarget, LoadTracker};
 use super::outlet::Outlet;
 use super::queries;
-use super::{Engine, EngineError, EngineOptions, FrontEndSink};
+use super::{Engine, EngineError, EngineOptions, EngineParts, FrontEndSink};
 
 /// How often loading progress is sent.
 const LOADING_TICK: Duration = Duration::from_millis(200);
@@ -220,6 +220,16 @@ fn run_control(
     commands_tx: Sender<Command>,
     outlet: &Outlet,
 ) -> StopCause {
+    let start_failed = |e: EngineError| {
+        let message = e.to_string();
+        outlet.send(SessionEvent::LoadFailed(message.clone()));
+        StopCause::LoadFailed(message)
+    };
+    // Made first: the kernel BTF is parsed while the debug info loads.
+    let parts = match EngineParts::new(&config.options) {
+        Ok(parts) => parts,
+        Err(e) => return start_failed(e),
+    };
     let mut queued = Vec::new();
     let (session, ready) =
         match load_with_progress(&config.target, load, commands, outlet, &mut queued) {
@@ -227,15 +237,10 @@ fn run_control(
             Err(cause) => return cause,
         };
     let session = Arc::new(session);
-    let started = Engine::new(session.clone(), config.options.clone())
-        .and_then(|mut engine| start_drain(&mut engine, outlet, commands_tx).map(|d| (engine, d)));
-    let (mut engine, (drain, stop_drain)) = match started {
-        Ok(s) => s,
-        Err(e) => {
-            let message = e.to_string();
-            outlet.send(SessionEvent::LoadFailed(message.clone()));
-            return StopCause::LoadFailed(message);
-        }
+    let mut engine = Engine::assemble(session.clone(), config.options.clone(), parts);
+    let (drain, stop_drain) = match start_drain(&mut engine, outlet, commands_tx) {
+        Ok(d) => d,
+        Err(e) => return start_failed(e),
     };
     let (query_tx, query_thread) = start_queries(session, outlet.clone());
     tracing::info!(
