@@ -28,6 +28,25 @@ pub fn compile(name: &str, out: &Path, flags: &[&str], link: &[&str]) {
         .args(link));
 }
 
+/// Builds `libgvars.so` (with `lib_flags`) and `gvars_app` (with `-g
+/// -O0`, linked to it with an rpath) into `dir`; returns (app, library).
+pub fn build_gvars(dir: &Path, lib_flags: &[&str]) -> (PathBuf, PathBuf) {
+    let lib = dir.join("libgvars.so");
+    let mut flags = vec!["-shared", "-fPIC"];
+    flags.extend_from_slice(lib_flags);
+    compile("libgvars", &lib, &flags, &[]);
+    let app = dir.join("gvars_app");
+    let rpath = format!("-Wl,-rpath,{}", dir.display());
+    let link_dir = format!("-L{}", dir.display());
+    compile(
+        "gvars_app",
+        &app,
+        &["-g", "-O0"],
+        &[&link_dir, &rpath, "-l:libgvars.so"],
+    );
+    (app, lib)
+}
+
 /// `objcopy --only-keep-debug module debug`.
 pub fn keep_debug(module: &Path, debug: &Path) {
     run(Command::new("objcopy")

@@ -478,14 +478,7 @@ impl DebugSession {
         let m = match module {
             None => self.primary_module(),
             Some(name) => {
-                let hits: Vec<usize> = (0..self.modules.len())
-                    .filter(|&i| {
-                        crate::lines::path_matches(
-                            &self.modules[i].module.path().to_string_lossy(),
-                            name,
-                        )
-                    })
-                    .collect();
+                let hits = self.modules_named(name);
                 match hits.len() {
                     0 => return Err(ResolveError::ModuleNotFound(name.to_string())),
                     1 => hits[0],
@@ -517,6 +510,28 @@ impl DebugSession {
             function_die,
             function_name: function_die.and_then(|d| module_ref.function_name(d)),
         })
+    }
+
+    /// The modules a `module:0x…` name means: those whose path ends with
+    /// it; else the module that the name, as a file (relative to the
+    /// current directory, or beside a module), is: a symlink to it, say.
+    fn modules_named(&self, name: &str) -> Vec<usize> {
+        let paths: Vec<&Path> = self.modules.iter().map(|m| m.module.path()).collect();
+        let by_suffix: Vec<usize> = (0..paths.len())
+            .filter(|&i| crate::lines::path_matches(&paths[i].to_string_lossy(), name))
+            .collect();
+        if !by_suffix.is_empty() {
+            return by_suffix;
+        }
+        (0..paths.len())
+            .filter(|&i| {
+                let beside = paths[i].parent().map(|dir| dir.join(name));
+                [Some(PathBuf::from(name)), beside]
+                    .into_iter()
+                    .flatten()
+                    .any(|file| same_file(&file, paths[i]))
+            })
+            .collect()
     }
 
     /// The same function probe moved to the end of the prologue, when the
