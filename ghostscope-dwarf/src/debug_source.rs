@@ -93,24 +93,57 @@ impl DebugLookup {
         let mut loose = None;
         for source in self.chain() {
             for candidate in source.candidates(module) {
+                log::trace!("Checking debug file path: {}", candidate.path.display());
                 if !candidate.path.is_file() {
                     continue;
                 }
-                let Ok(file) = ElfFile::open(&candidate.path) else {
-                    continue;
+                let file = match ElfFile::open(&candidate.path) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        log::debug!("Ignoring debug file {}: {e}", candidate.path.display());
+                        continue;
+                    }
                 };
                 if !file.has_debug_info() {
+                    log::warn!(
+                        "Ignoring separate debug file {} for {} because it contains no .debug_info",
+                        candidate.path.display(),
+                        module.path().display()
+                    );
                     continue;
                 }
-                let strict = candidate.rule.check(module, &file).is_ok();
-                let found = (file, DebugSource::Debuglink(candidate.path));
-                if strict {
-                    return Some(found);
-                }
+                let found = match candidate.rule.check(module, &file) {
+                    Ok(()) => {
+                        log::info!(
+                            "Loading DWARF from separate debug file: {}",
+                            candidate.path.display()
+                        );
+                        return Some((file, DebugSource::Debuglink(candidate.path)));
+                    }
+                    Err(mismatch) => {
+                        log::warn!(
+                            "Debug file {} does not match {}: {mismatch}",
+                            candidate.path.display(),
+                            module.path().display()
+                        );
+                        (file, DebugSource::Debuglink(candidate.path))
+                    }
+                };
                 if self.allow_loose_match && loose.is_none() {
                     loose = Some(found);
                 }
             }
+        }
+        if let Some((_, source)) = &loose {
+            log::warn!(
+                "No debug file matches {} exactly; loose match enabled -> using {}",
+                module.path().display(),
+                source
+                    .file()
+                    .map(Path::display)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            );
         }
         loose
     }
@@ -141,6 +174,22 @@ enum MatchRule {
 enum Mismatch {
     Crc { expected: u32, actual: u32 },
     BuildId { module: String, debug: String },
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mismatch::Crc { expected, actual } => {
+                write!(
+                    f,
+                    "CRC mismatch: expected=0x{expected:08x}, actual=0x{actual:08x}"
+                )
+            }
+            Mismatch::BuildId { module, debug } => {
+                write!(f, "Build ID mismatch: binary={module}, debug={debug}")
+            }
+        }
+    }
 }
 
 impl MatchRule {
@@ -201,6 +250,11 @@ impl DebugFileSource for DebuglinkSource<'_> {
         let Some(name) = link.name.file_name().map(Path::new) else {
             return Vec::new();
         };
+        log::debug!(
+            "Looking for debug file '{}' for binary '{}'",
+            link.name.display(),
+            module.path().display()
+        );
         let mut paths = Vec::new();
         if link.name.is_absolute() {
             paths.push(link.name.clone());
@@ -238,6 +292,10 @@ impl DebugFileSource for BuildIdTreeSource<'_> {
             return Vec::new();
         };
         let hex = build_id_hex(id);
+        log::debug!(
+            "Looking for debug file by build id {hex} for binary '{}'",
+            module.path().display()
+        );
         let (dir, file) = hex.split_at(2);
         let mut roots = vec![PathBuf::from(SYSTEM_DEBUG_ROOT)];
         roots.extend(self.lookup.search_paths.iter().cloned());
@@ -268,6 +326,11 @@ pub(crate) fn open_explicit(
     debug_file: &Path,
     allow_loose_match: bool,
 ) -> Result<ElfFile, DwarfError> {
+    log::info!(
+        "Loading DWARF from explicit debug file {} for {}",
+        debug_file.display(),
+        module.path().display()
+    );
     let file = ElfFile::open(debug_file).map_err(|e| match e {
         DwarfError::Open { source, .. } => DwarfError::DebugFileOpen {
             path: debug_file.to_path_buf(),
@@ -282,7 +345,11 @@ pub(crate) fn open_explicit(
         .map_or(Ok(()), |link| check_crc(link.crc, &file));
     for check in [crc, check_build_ids(module, &file)] {
         match check {
-            Err(_) if allow_loose_match => {}
+            Err(mismatch) if allow_loose_match => log::warn!(
+                "Explicit debug file {} does not match {} ({mismatch}); loose match enabled -> using it",
+                debug_file.display(),
+                module.path().display()
+            ),
             Err(Mismatch::Crc { expected, actual }) => {
                 return Err(DwarfError::ExplicitCrcMismatch {
                     debug_file: debug_file.to_path_buf(),
