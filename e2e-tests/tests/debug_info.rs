@@ -440,3 +440,48 @@ fn crc32_of(path: &Path) -> u32 {
     }
     !crc
 }
+
+#[test]
+fn explicit_debug_file_for_a_process_binds_to_its_executable() {
+    let dir = case_dir("explicit-pid");
+    let split = split_build("orders", &dir, "app", "app.debug", FLAGS, false);
+    let f = Fixture::start(&split.module);
+    let debug = split.debug.to_string_lossy().into_owned();
+    let script = "trace update_order { print qty < 5; print g_vip.id; }";
+    let run = trace_events(f.pid(), script, 1, &["-d", &debug]);
+    assert_eq!(run.code(), 0, "{}", run.stderr);
+    assert_eq!(
+        events_by_header(&run.stdout)[0].1,
+        ["(qty<5) = true", "g_vip.id = 7"]
+    );
+    // Bound to a -t module the process does not map, it is an error.
+    let pid = f.pid().to_string();
+    let other = dir.join("other");
+    compile("orders", &other, FLAGS, &[]);
+    let run = ghostscope(&[
+        "-p",
+        &pid,
+        "-t",
+        &other.to_string_lossy(),
+        "-d",
+        &debug,
+        "--dry-run",
+        "-s",
+        SCRIPT,
+    ]);
+    assert_eq!(run.code(), 1);
+    let first = run.stderr.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "Error: Failed to create debug session: Explicit debug file {debug} was provided for target module {}, but that module was not loaded. Loaded modules include:",
+            other.display()
+        )
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("\n  - {}\n", split.module.display())),
+        "{}",
+        run.stderr
+    );
+}
