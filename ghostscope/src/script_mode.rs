@@ -10,7 +10,7 @@ use anyhow::{anyhow, Context, Result};
 use ghostscope_compiler::{
     compile_script, BpfCodegen, CompileOptions, CompileOutput, CompiledTrace, MapFds,
 };
-use ghostscope_dwarf::DebugSession;
+use ghostscope_dwarf::{DebugLookup, DebugSession, LoadOptions};
 use ghostscope_loader::{EventStream, TraceLoader};
 use ghostscope_protocol::EventDecoder;
 use tokio::signal::unix::{signal, SignalKind};
@@ -18,6 +18,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use crate::cli::{Cli, ScriptOutput, ScriptTimestamp};
 use crate::compile_report::{parse_error_message, total_failure_message};
 use crate::output::EventFormat;
+use crate::status::{target_summary, Status};
 
 /// Ring buffer size (config `ebpf.ringbuf_size`).
 const RINGBUF_SIZE: u32 = 262144;
@@ -31,14 +32,19 @@ enum StopReason {
     Duration,
 }
 
-/// Loads the debug session for the command line's target.
+/// Loads the debug session for the command line's target, with the startup
+/// status lines (output.md §8.3).
 pub fn load_session(cli: &Cli, target: Option<&Path>) -> Result<DebugSession> {
-    let session = match (cli.pid, target) {
-        (Some(pid), t) => DebugSession::for_process(pid, t),
-        (None, Some(t)) => DebugSession::for_file(t),
-        (None, None) => unreachable!("validated earlier"),
-    }
-    .map_err(|e| anyhow!("Failed to create debug session: {e}"))?;
+    let options = load_options(cli);
+    let session = Status::for_cli(cli)
+        .load(&target_summary(cli, target), |observer| {
+            match (cli.pid, target) {
+                (Some(pid), t) => DebugSession::load_process(pid, t, &options, observer),
+                (None, Some(t)) => DebugSession::load_file(t, &options, observer),
+                (None, None) => unreachable!("validated earlier"),
+            }
+        })
+        .map_err(|e| anyhow!("Failed to create debug session: {e}"))?;
     if session.modules().is_empty() {
         let pid = cli.pid.unwrap_or(0);
         return Err(anyhow!(
@@ -53,6 +59,18 @@ pub fn load_session(cli: &Cli, target: Option<&Path>) -> Result<DebugSession> {
         ));
     }
     Ok(session)
+}
+
+/// How debug info is found, from the command line. The search paths are
+/// the `dwarf.search_paths` defaults until config files exist.
+pub fn load_options(cli: &Cli) -> LoadOptions {
+    LoadOptions {
+        lookup: DebugLookup {
+            allow_loose_match: cli.allow_loose_debug_match,
+            ..DebugLookup::default()
+        },
+        explicit_debug_file: cli.debug_file.clone(),
+    }
 }
 
 /// Compile options from the command line.
@@ -125,7 +143,7 @@ fn save_artifacts(cli: &Cli, session: &DebugSession, traces: &[CompiledTrace]) -
 
 /// Runs script mode to the end; returns the process exit code.
 pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
-    let status_lines = !cli.no_status && io::stderr().is_terminal();
+    let status = Status::for_cli(cli);
     let mut loader = TraceLoader::new(RINGBUF_SIZE).map_err(|e| anyhow!(e))?;
     let maps = MapFds {
         events: loader.events_fd(),
@@ -133,12 +151,10 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
     };
     let keep_ir = artifact_enabled(cli.save_llvm_ir, cli.no_save_llvm_ir);
     let options = compile_options(cli, keep_ir);
-    if status_lines {
-        eprintln!("\x1b[1;33mCompiling script...\x1b[0m");
-    }
+    status.compiling(false);
     let compiled = compile(script, &session, maps, &options)?;
     save_artifacts(cli, &session, &compiled.traces)?;
-    if status_lines {
+    if status.shown() {
         for f in &compiled.failures {
             eprintln!(
                 "ghostscope: warning: trace {} at 0x{:x} was not attached: {}",
@@ -181,12 +197,7 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
             .and_then(|_| stdout.flush())
             .map_err(|e| anyhow!("failed to emit ready marker: {e}"))?;
     }
-    if status_lines {
-        eprintln!(
-            "\x1b[32mAttached\x1b[0m \x1b[1m{} trace(s). Waiting for events...\x1b[0m",
-            loader.attached().len()
-        );
-    }
+    status.attached(loader.attached().len());
     let format = EventFormat::new(
         cli.script_output.unwrap_or(ScriptOutput::Pretty),
         cli.script_timestamp.unwrap_or(ScriptTimestamp::Local),
