@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use e2e_tests::{build_fixture, Fixture};
 use ghostscope::engine::server::{Session, SessionConfig, DEFAULT_QUEUE_CAPACITY};
 use ghostscope::engine::{EngineOptions, LoadTarget};
-use ghostscope_dwarf::DebugSession;
+use ghostscope_dwarf::{DebugSession, LoadOptions};
 use ghostscope_protocol::session::{
     AddressResult, Reply, Request, RequestId, SessionEvent, TraceSelector,
 };
@@ -119,8 +119,9 @@ fn start(fixture: &str) -> (Fixture, Session, Client) {
         queue_capacity: DEFAULT_QUEUE_CAPACITY,
     };
     let load_start = Instant::now();
-    let mut session = Session::start(config, move || {
-        DebugSession::for_process(pid, None).map_err(|e| e.to_string())
+    let mut session = Session::start(config, move |observer| {
+        DebugSession::load_process(pid, None, &LoadOptions::default(), observer)
+            .map_err(|e| e.to_string())
     })
     .expect("session starts");
     let c = Client {

@@ -9,6 +9,9 @@ use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
+pub mod split_debug;
+pub mod tty;
+
 /// Marker ghostscope prints once every probe is attached.
 pub const READY: &str = "GS_E2E_READY";
 
@@ -50,7 +53,7 @@ pub fn ghostscope_bin() -> PathBuf {
 }
 
 /// Cargo's target directory.
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| workspace().join("target"))

@@ -4,8 +4,6 @@
 
 mod catalog;
 
-pub use catalog::NameIndexCounts;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
@@ -13,20 +11,30 @@ use std::sync::{Mutex, OnceLock};
 use ghostscope_protocol::{TypeDesc, TypeRef};
 
 use crate::cfi::FrameTables;
+use crate::debug_source::{open_explicit, DebugLookup, DebugSource};
 use crate::dwarf_data::DwarfData;
 use crate::elf::{ElfFile, ElfSymbol};
 use crate::error::DwarfError;
 use crate::index::{FunctionCode, ModuleIndex};
 use crate::lines::{LineTable, SourceLocation};
+use crate::loading::{IndexKind, ModuleStats};
 use crate::location::{EvalContext, ReadOp};
 use crate::scope::{variable_location, visible_variables, Variable};
 use crate::types::{type_desc, DefinitionLookup};
 
 /// An ELF module and its DWARF.
+///
+/// The module's own ELF provides segments, symbols, file offsets and
+/// `.eh_frame`; the DWARF (and `.debug_frame`) may come from a separate
+/// debug file, whose section addresses are the module's.
 pub struct Module {
-    elf: ElfFile,
+    // Declared before the files so it is dropped before the bytes it points into.
     dwarf: Option<DwarfData>,
     frames: FrameTables,
+    elf: ElfFile,
+    /// The separate file the DWARF was read from, kept mapped.
+    debug_file: Option<ElfFile>,
+    source: DebugSource,
     index: OnceLock<ModuleIndex>,
     type_cache: Mutex<HashMap<Option<u64>, TypeDesc>>,
 }
@@ -35,34 +43,90 @@ impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Module")
             .field("path", &self.elf.path())
+            .field("source", &self.source)
             .finish()
     }
 }
 
 impl Module {
-    /// Opens a module; a file without debug info opens fine, with no DWARF.
+    /// Opens a module, looking for separate debug info the default way; a
+    /// module with no DWARF anywhere opens fine, as `missing`.
     pub fn open(path: &Path) -> Result<Module, DwarfError> {
+        Module::open_with(path, &DebugLookup::default(), None)
+    }
+
+    /// Opens a module with its DWARF from `explicit_debug_file` when given
+    /// (checked against the module), else from its own sections, else from
+    /// a separate debug file found through `lookup`.
+    pub fn open_with(
+        path: &Path,
+        lookup: &DebugLookup,
+        explicit_debug_file: Option<&Path>,
+    ) -> Result<Module, DwarfError> {
         let elf = ElfFile::open(path)?;
-        let dwarf = if elf.has_debug_info() {
-            Some(DwarfData::load(&elf).map_err(|e| DwarfError::Malformed {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?)
+        let (debug_file, source) = match explicit_debug_file {
+            Some(file) => (
+                Some(open_explicit(&elf, file, lookup.allow_loose_match)?),
+                DebugSource::Explicit(file.to_path_buf()),
+            ),
+            None if elf.has_debug_info() => (None, DebugSource::Embedded),
+            None => match lookup.find_separate(&elf) {
+                Some((file, source)) => (Some(file), source),
+                None => (None, DebugSource::Missing),
+            },
+        };
+        let dwarf_file = debug_file.as_ref().unwrap_or(&elf);
+        let dwarf = if dwarf_file.has_debug_info() {
+            Some(
+                DwarfData::load(dwarf_file).map_err(|e| DwarfError::Malformed {
+                    path: dwarf_file.path().to_path_buf(),
+                    message: e.to_string(),
+                })?,
+            )
         } else {
             None
+        };
+        let debug_frame = match dwarf_file.section(".debug_frame") {
+            [] => elf.section(".debug_frame"),
+            own => own,
         };
         let frames = FrameTables::new(
             elf.section(".eh_frame"),
             elf.eh_frame_address(),
-            elf.section(".debug_frame"),
+            debug_frame,
         );
         Ok(Module {
-            elf,
             dwarf,
             frames,
+            elf,
+            debug_file,
+            source,
             index: OnceLock::new(),
             type_cache: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Where the module's DWARF came from.
+    pub fn debug_source(&self) -> &DebugSource {
+        &self.source
+    }
+
+    /// The separate debug file the DWARF was read from, if any.
+    pub fn debug_file(&self) -> Option<&ElfFile> {
+        self.debug_file.as_ref()
+    }
+
+    /// What the name index holds (building it if needed); zeros without DWARF.
+    pub fn stats(&self) -> ModuleStats {
+        let Some(index) = self.index() else {
+            return ModuleStats::default();
+        };
+        ModuleStats {
+            functions: index.functions.values().map(Vec::len).sum(),
+            variables: index.globals.values().map(Vec::len).sum(),
+            types: index.types.values().map(Vec::len).sum(),
+            index: IndexKind::FullScan,
+        }
     }
 
     /// The module's file.

@@ -5,10 +5,12 @@ mod cli;
 mod compile_report;
 mod config;
 mod dry_run;
+mod load_report;
 mod logging;
 mod output;
 mod script_mode;
 mod startup;
+mod status;
 mod tui_mode;
 
 use std::io::Write;
@@ -97,8 +99,11 @@ fn run() -> Result<u8> {
 
 fn dry_run(cli: &Cli, session: &ghostscope_dwarf::DebugSession, script: &str) -> Result<u8> {
     let options = script_mode::compile_options(cli, false);
+    let status = status::Status::for_cli(cli);
+    status.compiling(true);
     // Programs are generated but never loaded, so the map descriptors are placeholders.
     let out = script_mode::compile(script, session, Default::default(), &options)?;
+    status.dry_run_complete();
     let main = session.module_path(session.primary_module());
     let primary = match cli.pid {
         Some(pid) => format!("pid={pid} binary={}", main.display()),

@@ -10,24 +10,56 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context, Result};
 use ghostscope::engine::{Engine, EngineOptions, EventSink, RINGBUF_SIZE};
 use ghostscope_compiler::{
-    compile_script, BpfCodegen, CompileOptions, CompileOutput, CompiledTrace, MapFds, TraceFailure,
+    compile_script, BpfCodegen, CompileOptions, CompileOutput, CompiledTrace, MapFds,
 };
-use ghostscope_dwarf::DebugSession;
+use ghostscope_dwarf::{DebugLookup, DebugSession, LoadObserver, LoadOptions};
 use ghostscope_protocol::DecodedEvent;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::cli::{Cli, ScriptOutput, ScriptTimestamp};
 use crate::compile_report::{parse_error_message, total_failure_message};
 use crate::output::EventFormat;
+use crate::status::{target_summary, Status};
 
-/// Loads the debug session for the command line's target.
+/// Loads the debug session for the command line's target, with the startup
+/// status lines (output.md §8.3).
 pub fn load_session(cli: &Cli, target: Option<&Path>) -> Result<DebugSession> {
-    let session = match (cli.pid, target) {
-        (Some(pid), t) => DebugSession::for_process(pid, t),
-        (None, Some(t)) => DebugSession::for_file(t),
+    let options = load_options(cli);
+    let session = Status::for_cli(cli)
+        .load(&target_summary(cli, target), |observer| {
+            open_session(cli, target, &options, observer)
+        })
+        .map_err(|e| anyhow!("Failed to create debug session: {e}"))?;
+    check_session(cli, session)
+}
+
+/// The same load and checks as [`load_session`], without status lines,
+/// reporting progress to `observer` instead (the TUI's loading screen).
+pub fn load_session_reporting(
+    cli: &Cli,
+    target: Option<&Path>,
+    observer: LoadObserver<'_>,
+) -> Result<DebugSession> {
+    let session = open_session(cli, target, &load_options(cli), observer)
+        .map_err(|e| anyhow!("Failed to create debug session: {e}"))?;
+    check_session(cli, session)
+}
+
+fn open_session(
+    cli: &Cli,
+    target: Option<&Path>,
+    options: &LoadOptions,
+    observer: LoadObserver<'_>,
+) -> Result<DebugSession, ghostscope_dwarf::DwarfError> {
+    match (cli.pid, target) {
+        (Some(pid), t) => DebugSession::load_process(pid, t, options, observer),
+        (None, Some(t)) => DebugSession::load_file(t, options, observer),
         (None, None) => unreachable!("validated earlier"),
     }
-    .map_err(|e| anyhow!("Failed to create debug session: {e}"))?;
+}
+
+/// A loaded session must have modules, and DWARF in one of them (cli.md §12).
+fn check_session(cli: &Cli, session: DebugSession) -> Result<DebugSession> {
     if session.modules().is_empty() {
         let pid = cli.pid.unwrap_or(0);
         return Err(anyhow!(
@@ -42,6 +74,18 @@ pub fn load_session(cli: &Cli, target: Option<&Path>) -> Result<DebugSession> {
         ));
     }
     Ok(session)
+}
+
+/// How debug info is found, from the command line. The search paths are
+/// the `dwarf.search_paths` defaults until config files exist.
+pub fn load_options(cli: &Cli) -> LoadOptions {
+    LoadOptions {
+        lookup: DebugLookup {
+            allow_loose_match: cli.allow_loose_debug_match,
+            ..DebugLookup::default()
+        },
+        explicit_debug_file: cli.debug_file.clone(),
+    }
 }
 
 /// Compile options from the command line.
@@ -112,43 +156,16 @@ fn save_artifacts(cli: &Cli, session: &DebugSession, traces: &[CompiledTrace]) -
     Ok(())
 }
 
-/// Whether interactive status lines go to stderr (cli.md §4).
-fn status_lines_enabled(cli: &Cli) -> bool {
-    !cli.no_status && io::stderr().is_terminal()
-}
-
-/// `Compiling script...`
-fn status_compiling() {
-    eprintln!("\x1b[1;33mCompiling script...\x1b[0m");
-}
-
-/// One warning per address that compiled to nothing.
-fn status_not_attached(failures: &[TraceFailure]) {
-    for f in failures {
-        eprintln!(
-            "ghostscope: warning: trace {} at 0x{:x} was not attached: {}",
-            f.target, f.pc, f.message
-        );
-    }
-}
-
-/// `Attached <n> trace(s). Waiting for events...`
-fn status_attached(count: usize) {
-    eprintln!("\x1b[32mAttached\x1b[0m \x1b[1m{count} trace(s). Waiting for events...\x1b[0m");
-}
-
 /// Runs script mode to the end; returns the process exit code.
 pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
-    let status_lines = status_lines_enabled(cli);
+    let status = Status::for_cli(cli);
     let keep_ir = artifact_enabled(cli.save_llvm_ir, cli.no_save_llvm_ir);
     let options = EngineOptions {
         pid: cli.pid,
         compile: compile_options(cli, keep_ir),
     };
     let mut engine = Engine::new(Arc::new(session), options).map_err(|e| anyhow!(e))?;
-    if status_lines {
-        status_compiling();
-    }
+    status.compiling(false);
     let compiled = engine
         .compile_script(script)
         .map_err(|e| anyhow!(parse_error_message(&e)))?;
@@ -165,9 +182,12 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
             f.pc,
             f.message
         );
-    }
-    if status_lines {
-        status_not_attached(&compiled.failures);
+        if status.shown() {
+            eprintln!(
+                "ghostscope: warning: trace {} at 0x{:x} was not attached: {}",
+                f.target, f.pc, f.message
+            );
+        }
     }
     engine
         .attach_compiled(&compiled.traces)
@@ -197,9 +217,7 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
             .and_then(|_| stdout.flush())
             .map_err(|e| anyhow!("failed to emit ready marker: {e}"))?;
     }
-    if status_lines {
-        status_attached(engine.attached_count());
-    }
+    status.attached(engine.attached_count());
     let mut sink = ScriptSink {
         format: EventFormat::new(
             cli.script_output.unwrap_or(ScriptOutput::Pretty),

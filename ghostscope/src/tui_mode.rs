@@ -69,11 +69,10 @@ pub fn run(cli: &Cli, config: &Config, target: Option<PathBuf>) -> Result<u8> {
         },
         queue_capacity: DEFAULT_QUEUE_CAPACITY,
     };
-    // Loading must not write status lines to the terminal the UI draws on.
-    let mut load_cli = cli.clone();
-    load_cli.no_status = true;
-    let mut session = Session::start(session_config, move || {
-        script_mode::load_session(&load_cli, target.as_deref()).map_err(|e| format!("{e:#}"))
+    let load_cli = cli.clone();
+    let mut session = Session::start(session_config, move |observer| {
+        script_mode::load_session_reporting(&load_cli, target.as_deref(), observer)
+            .map_err(|e| format!("{e:#}"))
     })
     .map_err(|e| anyhow!("failed to start the session: {e}"))?;
     let requests = session.request_sink();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use e2e_tests::{build_fixture, read_process_byte, runtime_address, Fixture};
 use ghostscope::engine::server::{Session, SessionConfig, StopCause, DEFAULT_QUEUE_CAPACITY};
 use ghostscope::engine::{EngineOptions, LoadTarget};
-use ghostscope_dwarf::DebugSession;
+use ghostscope_dwarf::{DebugSession, LoadEvent, LoadObserver, LoadOptions};
 use ghostscope_protocol::session::{
     AddressDescription, AddressResult, ModuleLoadState, Reply, Request, SessionEvent, SessionReady,
     TraceEvent, TraceOutcome, TraceSelector, TraceState,
@@ -79,8 +79,9 @@ fn setup() -> Setup {
 
 impl Client {
     fn start(pid: u32) -> (Client, SessionReady) {
-        let mut client = Client::connect(pid, move || {
-            DebugSession::for_process(pid, None).map_err(|e| e.to_string())
+        let mut client = Client::connect(pid, move |observer| {
+            DebugSession::load_process(pid, None, &LoadOptions::default(), observer)
+                .map_err(|e| e.to_string())
         });
         let ready = client.wait_for(|e| match e {
             SessionEvent::Ready(r) => Some(r.clone()),
@@ -92,7 +93,7 @@ impl Client {
 
     fn connect(
         pid: u32,
-        load: impl FnOnce() -> Result<DebugSession, String> + Send + 'static,
+        load: impl FnOnce(LoadObserver<'_>) -> Result<DebugSession, String> + Send + 'static,
     ) -> Client {
         let mut session = Session::start(config(pid), load).unwrap();
         Client {
@@ -527,9 +528,22 @@ fn queries_describe_the_program() {
         assert!(!lines.contains(&l), "line {l} has no code: {lines:?}");
     }
 
+    // Every module counts: libc's names too when its DWARF is installed.
+    let Reply::FunctionNames(ti) = c.request(Request::FunctionNames {
+        prefix: "ti".into(),
+        limit: 10,
+    }) else {
+        panic!("no names")
+    };
+    assert!(ti.contains(&"tick".to_string()), "{ti:?}");
+    assert!(
+        ti.len() <= 10 && ti.iter().all(|n| n.starts_with("ti")),
+        "{ti:?}"
+    );
+    assert!(ti.windows(2).all(|w| w[0] < w[1]), "{ti:?}");
     assert_eq!(
         c.request(Request::FunctionNames {
-            prefix: "ti".into(),
+            prefix: "tick".into(),
             limit: 10
         }),
         Reply::FunctionNames(vec!["tick".into()])
@@ -586,10 +600,18 @@ fn a_hangup_detaches_everything_and_stops_the_session() {
 fn loading_reports_progress_until_ready() {
     let s = setup();
     let (exe, pid) = (s.exe.clone(), s.pid);
-    let mut c = Client::connect(pid, move || {
-        // A slow load, as a program with a lot of DWARF would be.
-        std::thread::sleep(Duration::from_millis(900));
-        DebugSession::for_process(pid, None).map_err(|e| e.to_string())
+    let mut c = Client::connect(pid, move |observer| {
+        // A slow load, as a program with a lot of DWARF would be: each
+        // module takes a second more once it is indexed.
+        let slow = |event: LoadEvent<'_>| {
+            let loaded = matches!(event, LoadEvent::Loaded { .. });
+            observer(event);
+            if loaded {
+                std::thread::sleep(Duration::from_millis(1000));
+            }
+        };
+        DebugSession::load_process(pid, None, &LoadOptions::default(), &slow)
+            .map_err(|e| e.to_string())
     });
     let ready = c.wait_for(|e| match e {
         SessionEvent::Ready(r) => Some(r.clone()),
@@ -609,15 +631,21 @@ fn loading_reports_progress_until_ready() {
         .all(|w| w[0].elapsed_ms <= w[1].elapsed_ms));
     assert!(loading.iter().all(|p| p.subject == format!("PID {pid}")));
     let exe_path = std::fs::canonicalize(&exe).unwrap().display().to_string();
-    let first = &loading[0];
+    // While the load still runs, the executable is already shown done,
+    // with what its index holds.
+    let last = loading.last().unwrap();
+    let exe_state = &last
+        .modules
+        .iter()
+        .find(|m| m.path == exe_path)
+        .unwrap_or_else(|| panic!("{last:?}"))
+        .state;
     assert!(
-        first
-            .modules
-            .iter()
-            .any(|m| m.path == exe_path && m.state == ModuleLoadState::Pending),
-        "{first:?}"
+        matches!(exe_state, ModuleLoadState::Done { functions, .. } if *functions >= 4),
+        "{exe_state:?}"
     );
-    assert!(ready.progress.elapsed_ms >= 900);
+    assert!(last.sources.embedded >= 1, "{last:?}");
+    assert!(ready.progress.elapsed_ms >= 1000);
     assert!(ready
         .progress
         .modules
@@ -630,10 +658,9 @@ fn loading_reports_progress_until_ready() {
 #[test]
 fn a_failed_load_is_shown_until_the_front_end_quits() {
     let _serial = serial();
-    let mut c = Client::connect(
-        1,
-        || Err("No debug information found in any module!".into()),
-    );
+    let mut c = Client::connect(1, |_| {
+        Err("No debug information found in any module!".into())
+    });
     let failed = c.wait_for(|e| match e {
         SessionEvent::LoadFailed(m) => Some(m.clone()),
         _ => None,

@@ -1,34 +1,9 @@
 //! What an interactive front end browses in a module: its source files,
-//! the lines of a file that have code, function names for completion, and
-//! how much the name index holds.
+//! the lines of a file that have code, and function names for completion.
 
 use super::Module;
 
-/// How many names the name index of a module holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NameIndexCounts {
-    /// Distinct function names with code.
-    pub functions: u64,
-    /// Distinct global and static variable names.
-    pub variables: u64,
-    /// Distinct type names.
-    pub types: u64,
-}
-
 impl Module {
-    /// Builds the name index now (it is otherwise built on the first
-    /// lookup) and says how many names it holds.
-    pub fn name_index_counts(&self) -> NameIndexCounts {
-        match self.index() {
-            Some(i) => NameIndexCounts {
-                functions: i.functions.len() as u64,
-                variables: i.globals.len() as u64,
-                types: i.types.len() as u64,
-            },
-            None => NameIndexCounts::default(),
-        }
-    }
-
     /// Every source file named by the line tables (directory joined), sorted.
     pub fn source_files(&self) -> Vec<String> {
         let Some(data) = self.dwarf.as_ref() else {

@@ -178,9 +178,6 @@ pub struct Debuginfod {
     pub max_size_bytes: Option<u64>,
 }
 
-/// The default `dwarf.search_paths`.
-pub const DEFAULT_DEBUG_SEARCH_PATHS: [&str; 2] = ["/usr/lib/debug", "/usr/local/lib/debug"];
-
 /// `[dwarf]`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default)]
@@ -196,7 +193,7 @@ pub struct Dwarf {
 impl Default for Dwarf {
     fn default() -> Dwarf {
         Dwarf {
-            search_paths: DEFAULT_DEBUG_SEARCH_PATHS
+            search_paths: ghostscope_dwarf::DEFAULT_SEARCH_PATHS
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),

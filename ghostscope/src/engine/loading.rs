@@ -1,13 +1,12 @@
-//! Startup loading for an interactive front end: the modules to expect,
-//! their per-module progress while the name indexes are built, and what
-//! the front end needs once the session is ready.
+//! Startup loading for an interactive front end: per-module progress from
+//! the DWARF layer's load events (each module is opened and its name index
+//! built), and what the front end needs once the session is ready.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use ghostscope_dwarf::{read_mappings, DebugSession};
+use ghostscope_dwarf::{DebugSession, DebugSource, LoadEvent};
 use ghostscope_protocol::session::{
     DebugSourceCounts, LoadProgress, ModuleLoad, ModuleLoadState, SessionReady, SourcePosition,
 };
@@ -44,57 +43,33 @@ impl LoadTarget {
             LoadTarget::File(_) => None,
         }
     }
-
-    /// The modules expected before any is opened: the ELF files the
-    /// process maps (not its locale archives and caches), or the one file.
-    fn expected_modules(&self) -> Vec<String> {
-        match self {
-            LoadTarget::Process { pid, .. } => {
-                let mut paths: Vec<String> = Vec::new();
-                for m in read_mappings(*pid).unwrap_or_default() {
-                    if !paths.contains(&m.path) && is_elf(Path::new(&m.path)) {
-                        paths.push(m.path);
-                    }
-                }
-                paths
-            }
-            LoadTarget::File(path) => vec![path.display().to_string()],
-        }
-    }
 }
 
-/// Whether a file starts with the ELF magic.
-fn is_elf(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|()| magic == *b"\x7fELF")
-}
-
-/// Loading progress, shared between the thread that loads and the one
-/// that reports.
+/// Loading progress, shared between the threads that load (they report
+/// [`LoadEvent`]s) and the one that sends it to the front end.
 #[derive(Debug, Clone)]
 pub struct LoadTracker {
-    progress: Arc<Mutex<LoadProgress>>,
+    progress: Arc<Mutex<Tally>>,
     started: Instant,
 }
 
+/// What the load events said so far.
+#[derive(Debug)]
+struct Tally {
+    subject: String,
+    /// By load order; None until the module is announced.
+    modules: Vec<Option<ModuleLoad>>,
+    sources: DebugSourceCounts,
+}
+
 impl LoadTracker {
-    /// Starts the clock; every expected module is pending.
+    /// Starts the clock; no module is known yet.
     pub fn new(target: &LoadTarget) -> LoadTracker {
         LoadTracker {
-            progress: Arc::new(Mutex::new(LoadProgress {
+            progress: Arc::new(Mutex::new(Tally {
                 subject: target.subject(),
-                modules: target
-                    .expected_modules()
-                    .into_iter()
-                    .map(|path| ModuleLoad {
-                        path,
-                        state: ModuleLoadState::Pending,
-                    })
-                    .collect(),
+                modules: Vec::new(),
                 sources: DebugSourceCounts::default(),
-                elapsed_ms: 0,
             })),
             started: Instant::now(),
         }
@@ -102,57 +77,65 @@ impl LoadTracker {
 
     /// The progress now.
     pub fn snapshot(&self) -> LoadProgress {
-        let mut p = self.lock().clone();
-        p.elapsed_ms = self.started.elapsed().as_millis() as u64;
-        p
+        let t = self.lock();
+        LoadProgress {
+            subject: t.subject.clone(),
+            modules: t.modules.iter().flatten().cloned().collect(),
+            sources: t.sources,
+            elapsed_ms: self.started.elapsed().as_millis() as u64,
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LoadProgress> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tally> {
         self.progress.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn set_state(&self, path: &str, state: ModuleLoadState) {
-        let mut p = self.lock();
-        match p.modules.iter_mut().find(|m| m.path == path) {
-            Some(m) => m.state = state,
-            None => p.modules.push(ModuleLoad {
-                path: path.to_string(),
-                state,
-            }),
-        }
-    }
-
-    /// Builds every module's name index now, so the first trace compiles
-    /// at once, reporting each module as it goes.
-    pub fn warm_up(&self, session: &DebugSession) {
-        let opened: Vec<String> = session
-            .modules()
-            .iter()
-            .map(|m| m.module.path().display().to_string())
-            .collect();
-        // Mappings that are not ELF files (locale archives, caches) were
-        // expected but are not modules.
-        self.lock().modules.retain(|m| opened.contains(&m.path));
-        for (m, path) in session.modules().iter().zip(&opened) {
-            self.set_state(path, ModuleLoadState::Loading);
-            let start = Instant::now();
-            let counts = m.module.name_index_counts();
-            self.set_state(
-                path,
-                ModuleLoadState::Done {
-                    functions: counts.functions,
-                    variables: counts.variables,
-                    types: counts.types,
-                    ms: start.elapsed().as_millis() as u64,
-                },
-            );
-            let mut p = self.lock();
-            if m.module.has_debug_info() {
-                p.sources.embedded += 1;
-            } else {
-                p.sources.missing += 1;
+    /// Takes one event of the DWARF layer's loader (from any thread).
+    pub fn record(&self, event: LoadEvent<'_>) {
+        let mut t = self.lock();
+        let (index, path, state) = match event {
+            LoadEvent::Discovered { total } => {
+                if t.modules.len() < total {
+                    t.modules.resize(total, None);
+                }
+                return;
             }
+            LoadEvent::Started { index, path } => (index, path, ModuleLoadState::Loading),
+            LoadEvent::Loaded {
+                index,
+                module,
+                stats,
+                elapsed,
+            } => {
+                let counts = &mut t.sources;
+                match module.debug_source() {
+                    DebugSource::Embedded => counts.embedded += 1,
+                    DebugSource::Explicit(_) => counts.explicit += 1,
+                    DebugSource::Debuglink(_) => counts.debuglink += 1,
+                    DebugSource::Debuginfod(_) => counts.debuginfod += 1,
+                    DebugSource::Missing => counts.missing += 1,
+                }
+                let state = ModuleLoadState::Done {
+                    functions: stats.functions as u64,
+                    variables: stats.variables as u64,
+                    types: stats.types as u64,
+                    ms: elapsed.as_millis() as u64,
+                };
+                (index, module.path(), state)
+            }
+            LoadEvent::Failed { index, failure } => (
+                index,
+                failure.path.as_path(),
+                ModuleLoadState::Failed(failure.error.clone()),
+            ),
+        };
+        if t.modules.len() <= index {
+            t.modules.resize(index + 1, None);
         }
+        t.modules[index] = Some(ModuleLoad {
+            path: path.display().to_string(),
+            state,
+        });
     }
 
     /// The `Ready` message for a loaded session.

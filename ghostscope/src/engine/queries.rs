@@ -132,10 +132,9 @@ pub fn file_info(session: &DebugSession) -> Result<FileInfo, String> {
         .to_string(),
         entry: summary.entry,
         has_symbols: summary.has_symtab,
-        debug: if main.has_debug_info() {
-            "embedded".to_string()
-        } else {
-            "missing".to_string()
+        debug: match main.debug_source().file() {
+            Some(file) => format!("{} {}", main.debug_source().label(), file.display()),
+            None => main.debug_source().label().to_string(),
         },
         text: summary.text,
         data: summary.data,
@@ -178,7 +177,9 @@ pub fn shared_libraries(session: &DebugSession) -> Result<Vec<SharedLibrary>, St
                 to,
                 has_symbols: module.is_some_and(|m| !m.elf().symbols().is_empty()),
                 has_debug: module.is_some_and(|m| m.has_debug_info()),
-                debug_file: None,
+                debug_file: module
+                    .and_then(|m| m.debug_source().file())
+                    .map(|f| f.display().to_string()),
                 path,
             }
         })

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ghostscope_dwarf::DebugSession;
+use ghostscope_dwarf::{DebugSession, LoadObserver};
 use ghostscope_protocol::session::{
     AddressResult, Reply, Request, RequestId, SessionEvent, SessionReady, TraceSelector,
 };
@@ -77,11 +77,12 @@ pub struct Session {
 
 impl Session {
     /// Starts the session's threads. `load` opens the debug session (on a
-    /// thread of its own); until it returns, `Loading` progress is sent at
-    /// least every 200 ms. Signal handlers are installed before this returns.
+    /// thread of its own), reporting each module to the observer it is
+    /// given; until it returns, `Loading` progress is sent every 200 ms.
+    /// Signal handlers are installed before this returns.
     pub fn start(
         config: SessionConfig,
-        load: impl FnOnce() -> Result<DebugSession, String> + Send + 'static,
+        load: impl FnOnce(LoadObserver<'_>) -> Result<DebugSession, String> + Send + 'static,
     ) -> std::io::Result<Session> {
         let (commands, command_rx) = channel();
         watch_signals(commands.clone())?;
@@ -169,7 +170,7 @@ fn watch_signals(commands: Sender<Command>) -> std::io::Result<()> {
 /// The control thread: loading, then requests until the end.
 fn control(
     config: SessionConfig,
-    load: impl FnOnce() -> Result<DebugSession, String> + Send + 'static,
+    load: impl FnOnce(LoadObserver<'_>) -> Result<DebugSession, String> + Send + 'static,
     commands: Receiver<Command>,
     commands_tx: Sender<Command>,
     outlet: Outlet,
@@ -215,7 +216,7 @@ fn wait_for_front_end(commands: &Receiver<Command>, outlet: &Outlet, message: &s
 
 fn run_control(
     config: SessionConfig,
-    load: impl FnOnce() -> Result<DebugSession, String> + Send + 'static,
+    load: impl FnOnce(LoadObserver<'_>) -> Result<DebugSession, String> + Send + 'static,
     commands: &Receiver<Command>,
     commands_tx: Sender<Command>,
     outlet: &Outlet,
@@ -283,12 +284,12 @@ fn run_control(
     cause
 }
 
-/// Runs `load` and the index warm-up on a thread while sending progress.
+/// Runs `load` on a thread while sending progress.
 /// Requests that arrive meanwhile are kept in `queued`; a shutdown or a
 /// signal ends loading at once.
 fn load_with_progress(
     target: &LoadTarget,
-    load: impl FnOnce() -> Result<DebugSession, String> + Send + 'static,
+    load: impl FnOnce(LoadObserver<'_>) -> Result<DebugSession, String> + Send + 'static,
     commands: &Receiver<Command>,
     outlet: &Outlet,
     queued: &mut Vec<Command>,
@@ -301,7 +302,7 @@ fn load_with_progress(
         std::thread::Builder::new()
             .name("gs-load".into())
             .spawn(move || {
-                let loaded = load().inspect(|session| tracker.warm_up(session));
+                let loaded = load(&|event| tracker.record(event));
                 let _ = done_tx.send(loaded);
             })
             .map_err(|e| StopCause::LoadFailed(e.to_string()))?;
