@@ -8,6 +8,7 @@ packages=(
     llvm-19-dev libpolly-19-dev   # LLVM's BPF backend, linked statically
     zlib1g-dev libzstd-dev        # libraries the static LLVM link needs
     gcc libc6-dev binutils        # fixtures and the demo are C programs; nm for tests
+    g++                           # C++ fixtures (rustc, for Rust fixtures, comes with Rust)
     util-linux                    # setpriv, for the privilege test
 )
 missing=()

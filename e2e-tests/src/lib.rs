@@ -1,5 +1,5 @@
-//! Support for ghostscope's end-to-end tests: compile C fixtures with gcc,
-//! start them, run the real `ghostscope` binary against them as root, and
+//! Support for ghostscope's end-to-end tests: compile C, C++ and Rust
+//! fixtures (gcc, g++, rustc), start them, run the real `ghostscope` binary against them as root, and
 //! collect what it prints. Nothing here mocks the kernel, aya or LLVM.
 
 use std::io::{BufRead, BufReader, Read};
@@ -58,24 +58,52 @@ fn target_dir() -> PathBuf {
 
 /// Compiles `fixtures/<name>.c` with `compiler` and `flags`; cached per flag set.
 pub fn build_fixture(name: &str, compiler: &str, flags: &[&str]) -> PathBuf {
-    let tag: String = flags
-        .iter()
-        .map(|f| f.trim_start_matches('-').replace(['=', '/'], "_"))
-        .collect::<Vec<_>>()
-        .join("_");
     build_fixture_with(
-        name,
+        &format!("{name}.c"),
         compiler,
         flags,
         &[],
-        &format!("{name}_{compiler}_{tag}"),
+        &format!("{name}_{compiler}_{}", flag_tag(flags)),
     )
 }
 
-/// Compiles `fixtures/<name>.c` into `<target>/e2e-fixtures/<output>`, with
+/// Compiles `fixtures/<name>.cpp` with g++ and `flags`; cached per flag set.
+pub fn build_cxx_fixture(name: &str, flags: &[&str]) -> PathBuf {
+    build_fixture_with(
+        &format!("{name}.cpp"),
+        "g++",
+        flags,
+        &[],
+        &format!("{name}_gxx_{}", flag_tag(flags)),
+    )
+}
+
+/// Compiles `fixtures/<name>.rs` with rustc (`$RUSTC` if set) and `flags`,
+/// for example `["-g", "-C", "opt-level=2"]`; cached per flag set.
+pub fn build_rust_fixture(name: &str, flags: &[&str]) -> PathBuf {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    build_fixture_with(
+        &format!("{name}.rs"),
+        &rustc,
+        flags,
+        &[],
+        &format!("{name}_rustc_{}", flag_tag(flags)),
+    )
+}
+
+/// A file-name-safe tag for a set of compiler flags.
+fn flag_tag(flags: &[&str]) -> String {
+    flags
+        .iter()
+        .map(|f| f.trim_start_matches('-').replace(['=', '/'], "_"))
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// Compiles `fixtures/<source>` into `<target>/e2e-fixtures/<output>`, with
 /// `link_args` after the source file.
 fn build_fixture_with(
-    name: &str,
+    source: &str,
     compiler: &str,
     flags: &[&str],
     link_args: &[&str],
@@ -85,7 +113,7 @@ fn build_fixture_with(
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
-        .join(format!("{name}.c"));
+        .join(source);
     let dir = target_dir().join("e2e-fixtures");
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(output);
@@ -102,7 +130,7 @@ fn build_fixture_with(
             .args(link_args)
             .status()
             .unwrap_or_else(|e| panic!("{compiler} could not run: {e}"));
-        assert!(status.success(), "{compiler} {flags:?} {name}.c failed");
+        assert!(status.success(), "{compiler} {flags:?} {source} failed");
     }
     out
 }
@@ -111,7 +139,7 @@ fn build_fixture_with(
 /// its directory); returns the app.
 pub fn build_codec_app(flags: &[&str]) -> PathBuf {
     let lib = build_fixture_with(
-        "libcodec",
+        "libcodec.c",
         "gcc",
         flags,
         &["-shared", "-fPIC"],
@@ -122,7 +150,7 @@ pub fn build_codec_app(flags: &[&str]) -> PathBuf {
     let link_dir = format!("-L{}", dir.display());
     let tag = flags.join("");
     build_fixture_with(
-        "codec_app",
+        "codec_app.c",
         "gcc",
         flags,
         &[&link_dir, &rpath, "-lpthread", "-l:libcodec.so"],
@@ -135,18 +163,49 @@ pub struct Fixture {
     child: Child,
     /// The executable.
     pub path: PathBuf,
+    /// Where its stdout goes, when it is kept.
+    log: Option<PathBuf>,
 }
 
 impl Fixture {
-    /// Starts a built fixture.
+    /// Starts a built fixture; its output is discarded.
     pub fn start(path: &Path) -> Fixture {
+        Fixture::spawn(path, None)
+    }
+
+    /// Starts a built fixture whose stdout is kept in a file, for tests that
+    /// compare what the fixture says about itself with what ghostscope read.
+    pub fn start_logged(path: &Path) -> Fixture {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = target_dir().join("e2e-fixtures").join("logs");
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy();
+        let log = dir.join(format!("{name}.{}.{n}.out", std::process::id()));
+        Fixture::spawn(path, Some(log))
+    }
+
+    /// Everything the fixture wrote to stdout so far (`start_logged` only).
+    pub fn output(&self) -> String {
+        let log = self
+            .log
+            .as_ref()
+            .expect("fixture started with start_logged");
+        std::fs::read_to_string(log).unwrap_or_default()
+    }
+
+    fn spawn(path: &Path, log: Option<PathBuf>) -> Fixture {
         // A file just written can be "busy" for a moment: a child forked by
         // another test thread may still hold the writer's descriptor until
         // it calls exec.
         let mut attempts = 0;
         let child = loop {
+            let stdout = match &log {
+                Some(file) => Stdio::from(std::fs::File::create(file).expect("fixture log")),
+                None => Stdio::null(),
+            };
             match Command::new(path)
-                .stdout(Stdio::null())
+                .stdout(stdout)
                 .stderr(Stdio::null())
                 .spawn()
             {
@@ -162,6 +221,7 @@ impl Fixture {
         Fixture {
             child,
             path: path.to_path_buf(),
+            log,
         }
     }
 
@@ -185,6 +245,9 @@ impl Fixture {
 impl Drop for Fixture {
     fn drop(&mut self) {
         self.kill();
+        if let Some(log) = &self.log {
+            let _ = std::fs::remove_file(log);
+        }
     }
 }
 
@@ -333,6 +396,25 @@ impl Tracer {
             }
         }
         seen
+    }
+
+    /// Collects stdout until `done` holds for all lines so far or `timeout`
+    /// passed; returns whether it held.
+    pub fn wait_until(&mut self, timeout: Duration, done: impl Fn(&[String]) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !done(&self.stdout) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(l) => self.stdout.push(l),
+                Err(_) => return false,
+            }
+        }
+        true
     }
 
     /// The ghostscope process id.
@@ -498,4 +580,104 @@ pub fn events_by_header(lines: &[String]) -> Vec<(String, Vec<String>)> {
         }
     }
     out
+}
+
+/// One call as a fixture or a trace printed it: `name|seq=N|expr=value|…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    /// The function.
+    pub name: String,
+    /// The call's sequence number (its `seq` parameter).
+    pub seq: String,
+    /// `expr=value` pairs after the sequence number, in order; fields
+    /// without `=` are ignored.
+    pub fields: Vec<(String, String)>,
+}
+
+impl CallRecord {
+    /// Parses one line; `None` for lines of another shape.
+    pub fn parse(line: &str) -> Option<CallRecord> {
+        let mut parts = line.split('|');
+        let name = parts.next()?.to_string();
+        let seq = parts.next()?.strip_prefix("seq=")?.to_string();
+        let fields = parts
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Some(CallRecord { name, seq, fields })
+    }
+}
+
+/// A script that prints, at every call of each function, the call record
+/// of its `seq` parameter and the given expressions (labelled by their text).
+pub fn call_record_script(calls: &[(&str, &[&str])]) -> String {
+    calls
+        .iter()
+        .map(|(name, exprs)| {
+            let mut format = format!("{name}|seq={{}}");
+            let mut args = vec!["seq".to_string()];
+            for e in exprs.iter() {
+                format.push_str(&format!("|{e}={{}}"));
+                args.push(e.to_string());
+            }
+            format!(
+                "trace {name} {{ print \"{format}\", {}; }}\n",
+                args.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// What comparing traced values with a fixture's own account found.
+#[derive(Debug, Default)]
+pub struct TruthReport {
+    /// Values that matched the fixture.
+    pub matched: usize,
+    /// Values ghostscope printed as exactly `<optimized out>`.
+    pub optimized_out: usize,
+    /// Functions seen in the trace.
+    pub functions: std::collections::BTreeSet<String>,
+    /// Every disagreement, in words.
+    pub mismatches: Vec<String>,
+}
+
+/// Compares every value of every call record ghostscope printed with the
+/// record the fixture printed for the same call (same function and `seq`).
+/// A value may be `<optimized out>`; anything else must be equal.
+pub fn compare_with_truth(printed: &[String], truth: &str) -> TruthReport {
+    let truth: std::collections::HashMap<(String, String), CallRecord> = truth
+        .lines()
+        .filter_map(CallRecord::parse)
+        .map(|r| ((r.name.clone(), r.seq.clone()), r))
+        .collect();
+    let mut report = TruthReport::default();
+    for line in printed {
+        let Some(traced) = CallRecord::parse(line) else {
+            continue;
+        };
+        report.functions.insert(traced.name.clone());
+        let Some(real) = truth.get(&(traced.name.clone(), traced.seq.clone())) else {
+            report.mismatches.push(format!(
+                "{line}: the fixture printed no call of {} with seq={}",
+                traced.name, traced.seq
+            ));
+            continue;
+        };
+        for (expr, value) in &traced.fields {
+            let expected = real.fields.iter().find(|(k, _)| k == expr).map(|(_, v)| v);
+            match expected {
+                _ if value == "<optimized out>" => report.optimized_out += 1,
+                Some(v) if v == value => report.matched += 1,
+                Some(v) => report.mismatches.push(format!(
+                    "{} seq={}: {expr} = {value}, but the program has {v}",
+                    traced.name, traced.seq
+                )),
+                None => report.mismatches.push(format!(
+                    "{} seq={}: the fixture does not print {expr}",
+                    traced.name, traced.seq
+                )),
+            }
+        }
+    }
+    report
 }

@@ -154,6 +154,8 @@ enum PieceKind {
     Register(u16),
     Value,
     Implicit(Vec<u8>),
+    /// A register uprobes cannot read (XMM): only this piece is lost.
+    Unreadable(String),
 }
 
 fn translate_inner<R: Reader>(
@@ -191,10 +193,10 @@ fn translate_inner<R: Reader>(
             Operation::SignedConstant { value } => ops.push(ReadOp::Const(value as u64)),
             Operation::Register { register } => {
                 let r = register.0;
-                if gp_register(r).is_none() {
-                    return Err(unreadable_register_reason(r));
-                }
-                kind = PieceKind::Register(r);
+                kind = match gp_register(r) {
+                    Some(_) => PieceKind::Register(r),
+                    None => PieceKind::Unreadable(unreadable_register_reason(r)),
+                };
             }
             Operation::RegisterOffset {
                 register, offset, ..
@@ -318,6 +320,7 @@ fn finish_piece(ops: Vec<ReadOp>, kind: PieceKind) -> Result<Location, String> {
         }
         PieceKind::Value => Location::Value(ops),
         PieceKind::Implicit(bytes) => Location::Implicit(bytes),
+        PieceKind::Unreadable(reason) => Location::Unavailable(reason),
         PieceKind::Memory if ops.is_empty() => Location::OptimizedOut,
         PieceKind::Memory => Location::Memory(ops),
     })
@@ -378,6 +381,13 @@ mod tests {
         assert_eq!(run(&[0x55], &ctx), Location::Register(5));
         // DW_OP_reg17 (xmm0) is unreadable
         assert!(matches!(run(&[0x61], &ctx), Location::Unavailable(m) if m.contains("XMM0")));
+        // ... but only its own piece: DW_OP_reg17 DW_OP_piece 8 DW_OP_reg5 DW_OP_piece 8
+        let split = run(&[0x61, 0x93, 8, 0x55, 0x93, 8], &ctx);
+        let Location::Pieces(pieces) = split else {
+            panic!("{split:?}")
+        };
+        assert!(matches!(&pieces[0].location, Location::Unavailable(m) if m.contains("XMM0")));
+        assert_eq!(pieces[1].location, Location::Register(5));
         // DW_OP_reg5 DW_OP_piece 8 DW_OP_reg4 DW_OP_piece 8
         assert_eq!(
             run(&[0x55, 0x93, 8, 0x54, 0x93, 8], &ctx),

@@ -434,12 +434,12 @@ impl Checker<'_> {
                     let (value, int, desc) = self.scalar(Typed::Place(place), text)?;
                     return self.capture_value(Typed::Int { value, int, desc }, text, captures);
                 }
-                let source = match place.source {
-                    PlaceSource::OptimizedOut => {
+                let source = match place.source.whole() {
+                    PlaceSource::OptimizedOut | PlaceSource::Split(_) => {
                         return Ok(constant("<optimized out>".to_string()))
                     }
-                    PlaceSource::Unavailable(reason) => return Err(reason),
-                    PlaceSource::Readable(s) => s,
+                    PlaceSource::Unavailable(reason) => return Err(reason.clone()),
+                    PlaceSource::Readable(s) => s.clone(),
                 };
                 let size = place.ty.size().ok_or_else(|| {
                     format!("Variable '{text}' has no concrete DWARF size at this probe PC")
