@@ -138,23 +138,32 @@ fn build_fixture_with(
 /// Builds `libcodec.so` and `codec_app` (which links it, with an rpath to
 /// its directory); returns the app.
 pub fn build_codec_app(flags: &[&str]) -> PathBuf {
-    let lib = build_fixture_with(
-        "libcodec.c",
+    build_app_with_library("codec_app", "libcodec", flags)
+}
+
+/// Builds `fixtures/<lib>.c` as a shared library and `fixtures/<app>.c`
+/// linked against it (and pthreads, with an rpath to the library's
+/// directory), both with `flags`; returns the app.
+pub fn build_app_with_library(app: &str, lib: &str, flags: &[&str]) -> PathBuf {
+    let tag = flag_tag(flags);
+    let lib_file = format!("{lib}_{tag}.so");
+    let lib_path = build_fixture_with(
+        &format!("{lib}.c"),
         "gcc",
         flags,
         &["-shared", "-fPIC"],
-        "libcodec.so",
+        &lib_file,
     );
-    let dir = lib.parent().unwrap().to_path_buf();
+    let dir = lib_path.parent().unwrap().to_path_buf();
     let rpath = format!("-Wl,-rpath,{}", dir.display());
     let link_dir = format!("-L{}", dir.display());
-    let tag = flags.join("");
+    let link_lib = format!("-l:{lib_file}");
     build_fixture_with(
-        "codec_app.c",
+        &format!("{app}.c"),
         "gcc",
         flags,
-        &[&link_dir, &rpath, "-lpthread", "-l:libcodec.so"],
-        &format!("codec_app{tag}"),
+        &[&link_dir, &rpath, "-lpthread", &link_lib],
+        &format!("{app}_{tag}"),
     )
 }
 

@@ -116,6 +116,10 @@ impl AddrOp {
             .map(|op| match op {
                 ReadOp::Const(c) => AddrOp::Const(*c),
                 ReadOp::ModuleAddress(a) => AddrOp::ModuleAddress { module, vaddr: *a },
+                ReadOp::SessionModuleAddress { module, vaddr } => AddrOp::ModuleAddress {
+                    module: *module,
+                    vaddr: *vaddr,
+                },
                 ReadOp::Register(r) => AddrOp::Register(*r),
                 ReadOp::Deref { size } => AddrOp::Deref { size: *size },
                 ReadOp::Add => AddrOp::Arith(ArithOp::Add),

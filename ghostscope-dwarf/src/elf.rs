@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use memmap2::Mmap;
 use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
 
+use crate::dynlink::DynamicData;
+pub use crate::dynlink::TlsSegment;
 use crate::error::DwarfError;
 
 /// A `PT_LOAD` program header.
@@ -48,6 +50,7 @@ pub struct ElfFile {
     has_debug_info: bool,
     sections: Vec<(String, &'static [u8])>,
     eh_frame_address: Option<u64>,
+    dynamic: DynamicData,
     // Declared last so it is dropped after every slice that points into it.
     _map: Mmap,
 }
@@ -132,6 +135,7 @@ impl ElfFile {
         }
         let symbols = collect_symbols(&obj);
         let is_dyn = obj.kind() == object::ObjectKind::Dynamic;
+        let dynamic = DynamicData::read(&obj);
         Ok(ElfFile {
             path: path.to_path_buf(),
             _owned_sections: owned_sections,
@@ -141,6 +145,7 @@ impl ElfFile {
             has_debug_info,
             sections,
             eh_frame_address,
+            dynamic,
             _map: map,
         })
     }
@@ -153,6 +158,21 @@ impl ElfFile {
     /// Whether the file is `ET_DYN` (PIE executable or shared library).
     pub fn is_position_independent(&self) -> bool {
         self.is_dyn
+    }
+
+    /// Whether the file is a program (fixed-address or PIE), not a library.
+    pub fn is_executable(&self) -> bool {
+        self.dynamic.is_executable()
+    }
+
+    /// The static TLS segment (`PT_TLS`), if the file has thread-locals.
+    pub fn tls_segment(&self) -> Option<TlsSegment> {
+        self.dynamic.tls()
+    }
+
+    /// Copy relocations, exported data symbols.
+    pub(crate) fn dynamic_data(&self) -> &DynamicData {
+        &self.dynamic
     }
 
     /// Whether the file carries `.debug_info`.

@@ -11,6 +11,7 @@
 mod abi;
 mod cfi;
 mod dwarf_data;
+mod dynlink;
 mod elf;
 mod error;
 mod index;
@@ -23,7 +24,7 @@ mod scope;
 mod session;
 mod types;
 
-pub use elf::{ElfFile, ElfSymbol, LoadSegment};
+pub use elf::{ElfFile, ElfSymbol, LoadSegment, TlsSegment};
 pub use error::DwarfError;
 pub use index::{CodeKind, FunctionCode};
 pub use lines::SourceLocation;

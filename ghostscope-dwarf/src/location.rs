@@ -16,6 +16,15 @@ pub enum ReadOp {
     Const(u64),
     /// Push a module-relative virtual address plus the module's runtime load bias.
     ModuleAddress(u64),
+    /// Push a link-time address of another module of the session plus that
+    /// module's load bias (`module` indexes `DebugSession::modules`): a
+    /// library's global that the dynamic linker copied into the executable.
+    SessionModuleAddress {
+        /// The module holding the address.
+        module: usize,
+        /// Its link-time virtual address there.
+        vaddr: u64,
+    },
     /// Push the 64-bit value of a general-purpose register (DWARF number).
     Register(u16),
     /// Pop an address, read `size` bytes there (zero-extended), push them.
@@ -98,6 +107,9 @@ fn describe_ops(ops: &[ReadOp]) -> String {
         .map(|op| match op {
             ReadOp::Const(c) => format!("{}", *c as i64),
             ReadOp::ModuleAddress(a) => format!("bias+0x{a:x}"),
+            ReadOp::SessionModuleAddress { module, vaddr } => {
+                format!("module{module}.bias+0x{vaddr:x}")
+            }
             ReadOp::Register(r) => {
                 gp_register(*r).map_or_else(|| format!("reg{r}"), |g| g.name.to_string())
             }
