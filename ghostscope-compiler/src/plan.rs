@@ -105,6 +105,8 @@ pub enum AddrOp {
     Not,
     /// Push a copy of the top.
     Dup,
+    /// Push the current thread's thread pointer (`fs_base`).
+    ThreadPointer,
     /// Push the value of a script computation.
     Scalar(Box<Scalar>),
 }
@@ -134,6 +136,7 @@ impl AddrOp {
                 ReadOp::Neg => AddrOp::Neg,
                 ReadOp::Not => AddrOp::Not,
                 ReadOp::Dup => AddrOp::Dup,
+                ReadOp::ThreadPointer => AddrOp::ThreadPointer,
             })
             .collect()
     }

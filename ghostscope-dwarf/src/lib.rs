@@ -28,7 +28,7 @@ pub use elf::{ElfFile, ElfSymbol, LoadSegment, TlsSegment};
 pub use error::DwarfError;
 pub use index::{CodeKind, FunctionCode};
 pub use lines::SourceLocation;
-pub use location::{Location, Piece, ReadOp};
+pub use location::{Location, Piece, ReadOp, StaticTls};
 pub use module::Module;
 pub use process::{parse_maps, read_mappings, Mapping};
 pub use registers::{

@@ -57,6 +57,8 @@ pub enum ReadOp {
     Not,
     /// Push a copy of the top of the stack.
     Dup,
+    /// Push the current thread's thread pointer (`fs_base` on x86-64).
+    ThreadPointer,
 }
 
 /// Where a value lives at one PC.
@@ -114,6 +116,7 @@ fn describe_ops(ops: &[ReadOp]) -> String {
                 gp_register(*r).map_or_else(|| format!("reg{r}"), |g| g.name.to_string())
             }
             ReadOp::Deref { size } => format!("deref{size}"),
+            ReadOp::ThreadPointer => "fs_base".to_string(),
             other => format!("{other:?}").to_lowercase(),
         })
         .collect();
@@ -139,6 +142,25 @@ pub struct EvalContext {
     /// True when the PC is the function's first instruction, so a
     /// `DW_OP_entry_value` of a register is that register's current value.
     pub at_function_entry: bool,
+    /// Where the module's thread-local storage is.
+    pub static_tls: StaticTls,
+}
+
+/// Where a module's thread-local variables are, for `DW_OP_form_tls_address`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StaticTls {
+    /// The module has no `PT_TLS` segment.
+    #[default]
+    None,
+    /// The executable's static TLS block, which starts `block_offset`
+    /// bytes below the thread pointer (x86-64 TLS variant II).
+    Executable {
+        /// Distance from the block's start up to the thread pointer.
+        block_offset: u64,
+    },
+    /// A shared library: where its block is, the dynamic linker decides at
+    /// run time, per thread.
+    SharedObject,
 }
 
 /// Resolves `DW_OP_addrx` indices; supplied by the module.
@@ -305,7 +327,23 @@ fn translate_inner<R: Reader>(
                 });
             }
             Operation::TLS => {
-                return Err("thread-local storage is not supported yet".to_string());
+                // The operand is the variable's offset in the module's block.
+                if ops.is_empty() {
+                    return Err(
+                        "malformed DWARF expression: DW_OP_form_tls_address without an offset"
+                            .to_string(),
+                    );
+                }
+                match ctx.static_tls {
+                    StaticTls::Executable { block_offset } => ops.extend([
+                        ReadOp::ThreadPointer,
+                        ReadOp::Const(block_offset),
+                        ReadOp::Sub,
+                        ReadOp::Add,
+                    ]),
+                    StaticTls::SharedObject => return Err("thread-local storage of a shared library is not supported: only the executable's static TLS (per thread, from fs_base and PT_TLS) can be read".to_string()),
+                    StaticTls::None => return Err("thread-local variable in a module without a PT_TLS segment".to_string()),
+                }
             }
             Operation::ImplicitPointer { .. } => {
                 return Err(unsupported("DW_OP_implicit_pointer"));
@@ -439,6 +477,37 @@ mod tests {
                     location: Location::Register(5)
                 },
             ])
+        );
+    }
+
+    #[test]
+    fn thread_locals_of_the_executable_sit_below_the_thread_pointer() {
+        // DW_OP_const8u 0x40 DW_OP_form_tls_address
+        let mut expr = vec![0x0e];
+        expr.extend_from_slice(&0x40u64.to_le_bytes());
+        expr.push(0x9b);
+        let exe = EvalContext {
+            static_tls: StaticTls::Executable { block_offset: 0x60 },
+            ..Default::default()
+        };
+        assert_eq!(
+            run(&expr, &exe),
+            Location::Memory(vec![
+                ReadOp::Const(0x40),
+                ReadOp::ThreadPointer,
+                ReadOp::Const(0x60),
+                ReadOp::Sub,
+                ReadOp::Add
+            ])
+        );
+        // DW_OP_GNU_push_tls_address (0xe0) of a library is refused.
+        let lib = EvalContext {
+            static_tls: StaticTls::SharedObject,
+            ..Default::default()
+        };
+        *expr.last_mut().unwrap() = 0xe0;
+        assert!(
+            matches!(run(&expr, &lib), Location::Unavailable(m) if m.contains("shared library"))
         );
     }
 

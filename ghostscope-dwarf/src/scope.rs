@@ -62,6 +62,7 @@ pub(crate) fn visible_variables(
         frame_base,
         cfa: cfa.clone(),
         at_function_entry,
+        static_tls: module.static_tls(),
     };
     let mut found: Vec<(Die, usize, u32)> = Vec::new();
     collect(data, u, &func, pc, 0, &mut found);
