@@ -9,6 +9,12 @@ use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
+mod truth;
+pub use truth::{
+    call_record_script, compare_with_truth, trace_calls_against_truth, CallRecord, TracedCalls,
+    TruthReport,
+};
+
 /// Marker ghostscope prints once every probe is attached.
 pub const READY: &str = "GS_E2E_READY";
 
@@ -589,104 +595,4 @@ pub fn events_by_header(lines: &[String]) -> Vec<(String, Vec<String>)> {
         }
     }
     out
-}
-
-/// One call as a fixture or a trace printed it: `name|seq=N|expr=value|…`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallRecord {
-    /// The function.
-    pub name: String,
-    /// The call's sequence number (its `seq` parameter).
-    pub seq: String,
-    /// `expr=value` pairs after the sequence number, in order; fields
-    /// without `=` are ignored.
-    pub fields: Vec<(String, String)>,
-}
-
-impl CallRecord {
-    /// Parses one line; `None` for lines of another shape.
-    pub fn parse(line: &str) -> Option<CallRecord> {
-        let mut parts = line.split('|');
-        let name = parts.next()?.to_string();
-        let seq = parts.next()?.strip_prefix("seq=")?.to_string();
-        let fields = parts
-            .filter_map(|p| p.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Some(CallRecord { name, seq, fields })
-    }
-}
-
-/// A script that prints, at every call of each function, the call record
-/// of its `seq` parameter and the given expressions (labelled by their text).
-pub fn call_record_script(calls: &[(&str, &[&str])]) -> String {
-    calls
-        .iter()
-        .map(|(name, exprs)| {
-            let mut format = format!("{name}|seq={{}}");
-            let mut args = vec!["seq".to_string()];
-            for e in exprs.iter() {
-                format.push_str(&format!("|{e}={{}}"));
-                args.push(e.to_string());
-            }
-            format!(
-                "trace {name} {{ print \"{format}\", {}; }}\n",
-                args.join(", ")
-            )
-        })
-        .collect()
-}
-
-/// What comparing traced values with a fixture's own account found.
-#[derive(Debug, Default)]
-pub struct TruthReport {
-    /// Values that matched the fixture.
-    pub matched: usize,
-    /// Values ghostscope printed as exactly `<optimized out>`.
-    pub optimized_out: usize,
-    /// Functions seen in the trace.
-    pub functions: std::collections::BTreeSet<String>,
-    /// Every disagreement, in words.
-    pub mismatches: Vec<String>,
-}
-
-/// Compares every value of every call record ghostscope printed with the
-/// record the fixture printed for the same call (same function and `seq`).
-/// A value may be `<optimized out>`; anything else must be equal.
-pub fn compare_with_truth(printed: &[String], truth: &str) -> TruthReport {
-    let truth: std::collections::HashMap<(String, String), CallRecord> = truth
-        .lines()
-        .filter_map(CallRecord::parse)
-        .map(|r| ((r.name.clone(), r.seq.clone()), r))
-        .collect();
-    let mut report = TruthReport::default();
-    for line in printed {
-        let Some(traced) = CallRecord::parse(line) else {
-            continue;
-        };
-        report.functions.insert(traced.name.clone());
-        let Some(real) = truth.get(&(traced.name.clone(), traced.seq.clone())) else {
-            report.mismatches.push(format!(
-                "{line}: the fixture printed no call of {} with seq={}",
-                traced.name, traced.seq
-            ));
-            continue;
-        };
-        for (expr, value) in &traced.fields {
-            let expected = real.fields.iter().find(|(k, _)| k == expr).map(|(_, v)| v);
-            match expected {
-                _ if value == "<optimized out>" => report.optimized_out += 1,
-                Some(v) if v == value => report.matched += 1,
-                Some(v) => report.mismatches.push(format!(
-                    "{} seq={}: {expr} = {value}, but the program has {v}",
-                    traced.name, traced.seq
-                )),
-                None => report.mismatches.push(format!(
-                    "{} seq={}: the fixture does not print {expr}",
-                    traced.name, traced.seq
-                )),
-            }
-        }
-    }
-    report
 }

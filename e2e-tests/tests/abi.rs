@@ -3,12 +3,8 @@
 //! what each function printed about itself for the same call.
 
 use std::path::Path;
-use std::time::Duration;
 
-use e2e_tests::{
-    build_cxx_fixture, build_fixture, build_rust_fixture, call_record_script, compare_with_truth,
-    events_by_header, Fixture, Tracer,
-};
+use e2e_tests::{build_cxx_fixture, build_fixture, build_rust_fixture, trace_calls_against_truth};
 
 /// Function → expressions traced at its entry; `abi_c.c` prints the same.
 const C_CALLS: &[(&str, &[&str])] = &[
@@ -61,58 +57,21 @@ const RUST_CALLS: &[(&str, &[&str])] = &[
     ("c_abi", &["p.a", "p.b", "after"]),
 ];
 
-/// Traces `rounds` calls of every function and checks every value printed
+/// Traces three calls of every function and checks every value printed
 /// against the fixture. Optimised builds may say `<optimized out>` where
 /// their DWARF has no location; unoptimised ones must not.
 fn check_against_fixture(exe: &Path, calls: &[(&str, &[&str])], optimized: bool) {
-    let rounds = 3;
-    let fixture = Fixture::start_logged(exe);
-    let script = call_record_script(calls);
-    let pid = fixture.pid().to_string();
-    let mut tracer = Tracer::start(&["-p", &pid, "-s", &script]);
-    // Every function called `rounds` times (or a timeout, reported below).
-    tracer.wait_until(Duration::from_secs(20), |lines| {
-        calls.iter().all(|(name, _)| {
-            let prefix = format!("  {name}|seq=");
-            lines.iter().filter(|l| l.starts_with(&prefix)).count() >= rounds
-        })
-    });
-    let run = tracer.stop();
-    let label = exe.file_name().unwrap().to_string_lossy().into_owned();
-    assert_eq!(run.code(), 0, "{label}: {}", run.stderr);
-    let printed: Vec<String> = events_by_header(&run.stdout)
-        .into_iter()
-        .flat_map(|(_, lines)| lines)
-        .collect();
-    // The traced function prints its line just after the probe fired.
-    std::thread::sleep(Duration::from_millis(100));
-    let report = compare_with_truth(&printed, &fixture.output());
-    assert!(
-        report.mismatches.is_empty(),
-        "{label}: wrong values:\n{}\nghostscope printed:\n{}\nstderr:\n{}",
-        report.mismatches.join("\n"),
-        printed.join("\n"),
-        run.stderr
-    );
-    let missing: Vec<&str> = calls
-        .iter()
-        .map(|(name, _)| *name)
-        .filter(|name| !report.functions.contains(*name))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{label}: no event of {missing:?}\nstderr:\n{}",
-        run.stderr
-    );
+    let traced = trace_calls_against_truth(exe, calls, 3);
+    let report = &traced.report;
     if !optimized {
         assert_eq!(
             report.optimized_out,
             0,
-            "{label}: unoptimised code has every parameter:\n{}",
-            printed.join("\n")
+            "{exe:?}: unoptimised code has every parameter:\n{}",
+            traced.printed.join("\n")
         );
     }
-    assert!(report.matched > report.optimized_out, "{label}: {report:?}");
+    assert!(report.matched > report.optimized_out, "{exe:?}: {report:?}");
 }
 
 #[test]

@@ -2,11 +2,10 @@
 //! TLS of a shared library is refused with a reason.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use e2e_tests::{
-    build_app_with_library, build_fixture, call_record_script, compare_with_truth,
-    events_by_header, ghostscope, CallRecord, Fixture, Tracer,
+    build_app_with_library, build_fixture, ghostscope, trace_calls_against_truth, CallRecord,
+    Fixture,
 };
 
 const CALLS: &[(&str, &[&str])] = &[(
@@ -28,26 +27,11 @@ fn thread_locals_of_the_executable_are_read_per_thread() {
         &["-g", "-O2", "-pthread", "-fno-pie", "-no-pie"][..],
     ] {
         let exe = build_fixture("tls_app", "gcc", flags);
-        let fixture = Fixture::start_logged(&exe);
-        let pid = fixture.pid().to_string();
-        let mut tracer = Tracer::start(&["-p", &pid, "-s", &call_record_script(CALLS)]);
-        tracer.wait_until(Duration::from_secs(20), |lines| {
-            lines.iter().filter(|l| l.starts_with("  work|")).count() >= 16
-        });
-        let run = tracer.stop();
-        assert_eq!(run.code(), 0, "{flags:?}: {}", run.stderr);
-        let events = events_by_header(&run.stdout);
-        let printed: Vec<String> = events.iter().flat_map(|(_, l)| l.clone()).collect();
-        std::thread::sleep(Duration::from_millis(100));
-        let report = compare_with_truth(&printed, &fixture.output());
-        assert!(
-            report.mismatches.is_empty(),
-            "{flags:?}:\n{}\nprinted:\n{}",
-            report.mismatches.join("\n"),
-            printed.join("\n")
-        );
-        assert_eq!(report.optimized_out, 0, "{flags:?}: {printed:?}");
+        let traced = trace_calls_against_truth(&exe, CALLS, 16);
+        let report = &traced.report;
+        assert_eq!(report.optimized_out, 0, "{flags:?}: {report:?}");
         assert!(report.matched >= 16 * 5, "{flags:?}: {report:?}");
+        let (events, printed) = (&traced.events, &traced.printed);
         // Every thread has its own values, and its events its own TID.
         let ids: BTreeSet<String> = printed
             .iter()
