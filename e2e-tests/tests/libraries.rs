@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use e2e_tests::{build_codec_app, events_by_header, trace_events, Fixture};
+use e2e_tests::{build_codec_app, built_library, events_by_header, trace_events, Fixture};
 
 #[test]
 fn shared_library_functions_and_globals_from_every_thread() {
@@ -12,7 +12,7 @@ fn shared_library_functions_and_globals_from_every_thread() {
         let script = "trace decode { print f.len; print \"{:s.3}\", f.data; print codec_calls > 0; print flags; }";
         // Only libcodec's decode: libc has static ones too when its DWARF
         // is installed (libc6-dbg, found by build id).
-        let lib = app.with_file_name("libcodec.so");
+        let lib = built_library("libcodec", flags);
         let run = trace_events(f.pid(), script, 9, &["-t", &lib.to_string_lossy()]);
         assert_eq!(run.code(), 0, "{flags:?}: {}", run.stderr);
         let events = events_by_header(&run.stdout);

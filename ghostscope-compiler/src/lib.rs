@@ -74,6 +74,8 @@ pub struct CompiledTrace {
     pub address_index: usize,
     /// Where the probe goes.
     pub site: ProbeSite,
+    /// Why a function probe moved past the prologue (`SiteKind::AfterPrologue`).
+    pub moved_because: Option<String>,
     /// Name of the program inside the object.
     pub program_name: String,
     /// The BPF ELF object.
@@ -184,7 +186,7 @@ impl Compiler<'_> {
         let block = unit.block;
         let trace_id = unit.trace_id;
         let used = ast::referenced_names(&block.body);
-        let (site, locals) = placement(self.session, site, &used);
+        let (site, locals, moved_because) = placement(self.session, site, &used);
         check::check_trace(
             self.session,
             &site,
@@ -205,6 +207,7 @@ impl Compiler<'_> {
                 block_index: unit.block_index,
                 address_index: unit.address_index,
                 site: site.clone(),
+                moved_because: moved_because.clone(),
                 program_name: name,
                 object,
                 meta: checked.meta,
@@ -221,34 +224,49 @@ impl Compiler<'_> {
 
 /// Function probes sit on the first instruction, where the kernel can often
 /// emulate the probed instruction. They move past the prologue only when a
-/// parameter the script uses cannot be read at entry (a float in an XMM
-/// register) but can be read there, because the prologue stored it.
-/// Returns the site and the variables visible there, which the checker reuses.
+/// value the script uses cannot be read at entry but can be read there: a
+/// float in an XMM register that the prologue stores to memory, or a
+/// parameter of code that does not follow the C calling convention (Rust),
+/// whose DWARF location only holds once the prologue has stored it.
+/// Returns the site, the variables visible there (which the checker
+/// reuses), and why the probe moved.
 fn placement(
     session: &DebugSession,
     site: ProbeSite,
     used: &[String],
-) -> (ProbeSite, Vec<Variable>) {
+) -> (ProbeSite, Vec<Variable>, Option<String>) {
     let vars = session.variables_at(&site);
     if site.kind != SiteKind::FunctionEntry {
-        return (site, vars);
+        return (site, vars, None);
     }
-    let unreadable = |vars: &[Variable]| {
+    let unreadable = |vars: &[Variable]| -> Vec<String> {
         vars.iter()
-            .filter(|v| used.contains(&v.name) && matches!(v.location, Location::Unavailable(_)))
-            .count()
+            .filter(|v| used.contains(&v.name))
+            .filter_map(|v| match &v.location {
+                Location::Unavailable(reason) => Some(format!("{}: {reason}", v.name)),
+                Location::OptimizedOut if v.is_parameter => Some(format!(
+                    "{}: no DWARF location covers the first instruction",
+                    v.name
+                )),
+                _ => None,
+            })
+            .collect()
     };
     let at_entry = unreadable(&vars);
-    if at_entry == 0 {
-        return (site, vars);
+    if at_entry.is_empty() {
+        return (site, vars, None);
     }
     if let Some(later) = session.after_prologue(&site) {
         let later_vars = session.variables_at(&later);
-        if unreadable(&later_vars) < at_entry {
-            return (later, later_vars);
+        if unreadable(&later_vars).len() < at_entry.len() {
+            let why = format!(
+                "not readable at the first instruction: {}",
+                at_entry.join("; ")
+            );
+            return (later, later_vars, Some(why));
         }
     }
-    (site, vars)
+    (site, vars, None)
 }
 
 /// Every probe site of a pattern, in module and address order, or the

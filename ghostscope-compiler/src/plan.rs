@@ -105,6 +105,8 @@ pub enum AddrOp {
     Not,
     /// Push a copy of the top.
     Dup,
+    /// Push the current thread's thread pointer (`fs_base`).
+    ThreadPointer,
     /// Push the value of a script computation.
     Scalar(Box<Scalar>),
 }
@@ -116,6 +118,10 @@ impl AddrOp {
             .map(|op| match op {
                 ReadOp::Const(c) => AddrOp::Const(*c),
                 ReadOp::ModuleAddress(a) => AddrOp::ModuleAddress { module, vaddr: *a },
+                ReadOp::SessionModuleAddress { module, vaddr } => AddrOp::ModuleAddress {
+                    module: *module,
+                    vaddr: *vaddr,
+                },
                 ReadOp::Register(r) => AddrOp::Register(*r),
                 ReadOp::Deref { size } => AddrOp::Deref { size: *size },
                 ReadOp::Add => AddrOp::Arith(ArithOp::Add),
@@ -130,6 +136,7 @@ impl AddrOp {
                 ReadOp::Neg => AddrOp::Neg,
                 ReadOp::Not => AddrOp::Not,
                 ReadOp::Dup => AddrOp::Dup,
+                ReadOp::ThreadPointer => AddrOp::ThreadPointer,
             })
             .collect()
     }

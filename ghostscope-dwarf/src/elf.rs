@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use memmap2::Mmap;
 use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
 
+use crate::dynlink::DynamicData;
+pub use crate::dynlink::TlsSegment;
 use crate::error::DwarfError;
 
 /// A `PT_LOAD` program header.
@@ -60,6 +62,7 @@ pub struct ElfFile {
     eh_frame_address: Option<u64>,
     build_id: Option<Vec<u8>>,
     debuglink: Option<DebugLink>,
+    dynamic: DynamicData,
     // Declared last so it is dropped after every slice that points into it.
     map: Mmap,
 }
@@ -152,6 +155,7 @@ impl ElfFile {
                 crc,
             }
         });
+        let dynamic = DynamicData::read(&obj);
         Ok(ElfFile {
             path: path.to_path_buf(),
             _owned_sections: owned_sections,
@@ -163,6 +167,7 @@ impl ElfFile {
             eh_frame_address,
             build_id,
             debuglink,
+            dynamic,
             map,
         })
     }
@@ -175,6 +180,21 @@ impl ElfFile {
     /// Whether the file is `ET_DYN` (PIE executable or shared library).
     pub fn is_position_independent(&self) -> bool {
         self.is_dyn
+    }
+
+    /// Whether the file is a program (fixed-address or PIE), not a library.
+    pub fn is_executable(&self) -> bool {
+        self.dynamic.is_executable()
+    }
+
+    /// The static TLS segment (`PT_TLS`), if the file has thread-locals.
+    pub fn tls_segment(&self) -> Option<TlsSegment> {
+        self.dynamic.tls()
+    }
+
+    /// Copy relocations, exported data symbols.
+    pub(crate) fn dynamic_data(&self) -> &DynamicData {
+        &self.dynamic
     }
 
     /// Whether the file carries `.debug_info`.

@@ -14,6 +14,7 @@ mod abi;
 mod cfi;
 mod debug_source;
 mod dwarf_data;
+mod dynlink;
 mod elf;
 mod elf_summary;
 mod error;
@@ -29,7 +30,7 @@ mod session;
 mod types;
 
 pub use debug_source::{DebugLookup, DebugSource, DEFAULT_SEARCH_PATHS};
-pub use elf::{DebugLink, ElfFile, ElfSymbol, LoadSegment};
+pub use elf::{DebugLink, ElfFile, ElfSymbol, LoadSegment, TlsSegment};
 pub use elf_summary::{summarize_elf, ElfKind, ElfSummary};
 pub use error::DwarfError;
 pub use index::{CodeKind, FunctionCode};
@@ -37,7 +38,7 @@ pub use lines::SourceLocation;
 pub use loading::{
     ignore_progress, IndexKind, LoadEvent, LoadObserver, LoadOptions, ModuleFailure, ModuleStats,
 };
-pub use location::{Location, Piece, ReadOp};
+pub use location::{Location, Piece, ReadOp, StaticTls};
 pub use module::Module;
 pub use process::{parse_maps, read_mappings, Mapping};
 pub use registers::{

@@ -18,7 +18,7 @@ use crate::error::DwarfError;
 use crate::index::{FunctionCode, ModuleIndex};
 use crate::lines::{LineTable, SourceLocation};
 use crate::loading::{IndexKind, ModuleStats};
-use crate::location::{EvalContext, ReadOp};
+use crate::location::{EvalContext, ReadOp, StaticTls};
 use crate::scope::{variable_location, visible_variables, Variable};
 use crate::types::{type_desc, DefinitionLookup};
 
@@ -192,11 +192,31 @@ impl Module {
                     is_parameter: false,
                     is_global: true,
                     ty: self.type_desc(data.type_of(die)),
-                    location: variable_location(data, u, &entry, 0, &EvalContext::default()),
+                    location: variable_location(data, u, &entry, 0, &self.global_context()),
                     scope_depth: 0,
                 })
             })
             .collect()
+    }
+
+    /// What evaluating a global's location needs: only where TLS is.
+    fn global_context(&self) -> EvalContext {
+        EvalContext {
+            static_tls: self.static_tls(),
+            ..Default::default()
+        }
+    }
+
+    /// Where this module's thread-local variables are: only the
+    /// executable's static block has a place fixed at link time.
+    pub(crate) fn static_tls(&self) -> StaticTls {
+        match (self.elf.is_executable(), self.elf.tls_segment()) {
+            (false, _) => StaticTls::SharedObject,
+            (true, Some(segment)) => StaticTls::Executable {
+                block_offset: segment.executable_block_offset(),
+            },
+            (true, None) => StaticTls::None,
+        }
     }
 
     /// Converts a type DIE (None = `void`), cached.

@@ -14,6 +14,7 @@ use crate::loading::{
     ignore_progress, is_elf_file, load_all, LoadObserver, LoadOptions, LoadRequest, ModuleFailure,
     ModuleStats,
 };
+use crate::location::{Location, ReadOp};
 use crate::module::Module;
 use crate::process::{accessible_path, load_bias, read_mappings, Mapping};
 use crate::scope::Variable;
@@ -565,8 +566,18 @@ impl DebugSession {
     }
 
     /// A global named `name`: the site's module first, then the others. A
-    /// name found only in several other modules is ambiguous.
+    /// name found only in several other modules is ambiguous. A library's
+    /// global that the executable holds a copy of is read from that copy.
     pub fn find_global(
+        &self,
+        name: &str,
+        from_module: usize,
+    ) -> Result<Option<(usize, Variable)>, ResolveError> {
+        self.find_global_definition(name, from_module)
+            .map(|found| found.map(|(m, v)| (m, self.with_live_storage(m, v))))
+    }
+
+    fn find_global_definition(
         &self,
         name: &str,
         from_module: usize,
@@ -601,6 +612,33 @@ impl DebugSession {
                     .collect(),
             }),
         }
+    }
+
+    /// A global defined in a shared library and used by the executable
+    /// lives, at run time, in the executable's copy (an `R_X86_64_COPY`
+    /// relocation there): the dynamic linker binds every reference, the
+    /// library's own included, to that copy, and the library's storage
+    /// keeps its stale initial value. This moves the variable's location to
+    /// the copy; its type stays that of module `m`'s DWARF.
+    fn with_live_storage(&self, m: usize, mut v: Variable) -> Variable {
+        let Location::Memory(ops) = &v.location else {
+            return v;
+        };
+        let [ReadOp::ModuleAddress(address)] = ops.as_slice() else {
+            return v;
+        };
+        let defining = self.modules[m].module.elf().dynamic_data();
+        let Some(symbol) = defining.exported_at(*address) else {
+            return v;
+        };
+        let copy = self.modules.iter().enumerate().find_map(|(other, lm)| {
+            let at = lm.module.elf().dynamic_data().copy_of(symbol)?;
+            (other != m).then_some((other, at))
+        });
+        if let Some((module, vaddr)) = copy {
+            v.location = Location::Memory(vec![ReadOp::SessionModuleAddress { module, vaddr }]);
+        }
+        v
     }
 
     /// The source position of a site.

@@ -105,7 +105,11 @@ fn render_details(
         if inline { "yes" } else { "no" }
     );
     if t.site.kind == SiteKind::AfterPrologue {
-        s.push_str("      probe placement: after the prologue (a parameter the script uses is in an XMM register at entry, which uprobes cannot read; the prologue stores it to memory)\n");
+        let why = t
+            .moved_because
+            .as_deref()
+            .unwrap_or("a value the script uses is not readable at the first instruction");
+        let _ = writeln!(s, "      probe placement: after the prologue ({why})");
     }
     let used = if used.is_empty() {
         "none".to_string()

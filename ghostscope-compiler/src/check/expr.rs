@@ -350,13 +350,13 @@ impl Checker<'_> {
 
     /// The address held by a pointer-typed place.
     pub(super) fn pointer_value(&mut self, p: &Place) -> Result<Scalar, String> {
-        match &p.source {
+        match p.source.whole() {
             PlaceSource::Readable(s) => Ok(Scalar::Load {
                 source: s.clone(),
                 size: 8,
                 signed: false,
             }),
-            PlaceSource::OptimizedOut => {
+            PlaceSource::OptimizedOut | PlaceSource::Split(_) => {
                 Err("the pointer is optimized out at the selected probe PC".to_string())
             }
             PlaceSource::Unavailable(r) => Err(r.clone()),
@@ -631,9 +631,9 @@ impl Checker<'_> {
                 "Type error: the string {text} can only be compared with '==' or '!='"
             )),
             Typed::Place(p) => {
-                let source = match &p.source {
+                let source = match p.source.whole() {
                     PlaceSource::Readable(s) => s.clone(),
-                    PlaceSource::OptimizedOut => {
+                    PlaceSource::OptimizedOut | PlaceSource::Split(_) => {
                         return Err(format!(
                             "'{text}' is optimized out at the selected probe PC"
                         ))

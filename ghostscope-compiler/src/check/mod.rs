@@ -504,12 +504,12 @@ impl Checker<'_> {
                         ..slot
                     });
                 }
-                let source = match place.source {
-                    PlaceSource::OptimizedOut => {
+                let source = match place.source.whole() {
+                    PlaceSource::OptimizedOut | PlaceSource::Split(_) => {
                         return Ok(constant("<optimized out>".to_string()))
                     }
-                    PlaceSource::Unavailable(reason) => return Err(reason),
-                    PlaceSource::Readable(s) => s,
+                    PlaceSource::Unavailable(reason) => return Err(reason.clone()),
+                    PlaceSource::Readable(s) => s.clone(),
                 };
                 let size = place.ty.size().ok_or_else(|| {
                     format!("Variable '{text}' has no concrete DWARF size at this probe PC")

@@ -16,6 +16,46 @@ pub(crate) enum PlaceSource {
     OptimizedOut,
     /// The value exists but uprobes cannot read it (reason in words).
     Unavailable(String),
+    /// Consecutive parts (sizes in bytes) of which some cannot be read: a
+    /// member that lies in a readable part can still be read.
+    Split(Vec<(u64, PlaceSource)>),
+}
+
+impl PlaceSource {
+    /// How the whole value reads: a split value is as unreadable as its
+    /// first part that cannot be read (optimized-out parts are never shown
+    /// as zeros).
+    pub(crate) fn whole(&self) -> &PlaceSource {
+        match self {
+            PlaceSource::Split(parts) => parts
+                .iter()
+                .map(|(_, p)| p.whole())
+                .find(|p| matches!(p, PlaceSource::Unavailable(_)))
+                .unwrap_or(&PlaceSource::OptimizedOut),
+            other => other,
+        }
+    }
+
+    /// The bytes `offset..offset+size` of the value.
+    fn part(&self, offset: u64, size: u64) -> PlaceSource {
+        match self {
+            PlaceSource::Readable(s) => match offset_source(s, offset, size) {
+                Ok(s) => PlaceSource::Readable(s),
+                Err(reason) => PlaceSource::Unavailable(reason),
+            },
+            PlaceSource::Split(parts) => {
+                let mut start = 0;
+                for (part_size, part) in parts {
+                    if offset >= start && offset + size <= start + part_size {
+                        return part.part(offset - start, size);
+                    }
+                    start += part_size;
+                }
+                self.whole().clone()
+            }
+            other => other.clone(),
+        }
+    }
 }
 
 /// A typed program value and where it is.
@@ -61,15 +101,8 @@ impl Place {
     /// The part of this place at byte `offset` with type `ty`.
     pub(crate) fn sub_place(&self, offset: u64, ty: TypeDesc) -> Place {
         let size = ty.size().unwrap_or(0);
-        let source = match &self.source {
-            PlaceSource::Readable(s) => match offset_source(s, offset, size) {
-                Ok(s) => PlaceSource::Readable(s),
-                Err(reason) => PlaceSource::Unavailable(reason),
-            },
-            other => other.clone(),
-        };
         Place {
-            source,
+            source: self.source.part(offset, size),
             ty,
             module: self.module,
             bitfield: None,
@@ -96,18 +129,20 @@ fn source_of(loc: Location, module: usize) -> PlaceSource {
         }
         Location::Implicit(bytes) => PlaceSource::Readable(Source::Constant(bytes)),
         Location::Pieces(pieces) => {
-            let mut parts = Vec::new();
-            for p in pieces {
-                match source_of(p.location, module) {
-                    PlaceSource::Readable(s) => parts.push((p.size, s)),
-                    // An optimized-out piece reads as zeros rather than hiding the rest.
-                    PlaceSource::OptimizedOut => {
-                        parts.push((p.size, Source::Constant(vec![0; p.size as usize])))
-                    }
-                    unavailable => return unavailable,
+            let parts: Vec<(u64, PlaceSource)> = pieces
+                .into_iter()
+                .map(|p| (p.size, source_of(p.location, module)))
+                .collect();
+            let mut readable = Vec::with_capacity(parts.len());
+            for (size, part) in &parts {
+                match part {
+                    PlaceSource::Readable(s) => readable.push((*size, s.clone())),
+                    // Parts that cannot be read (optimized out, in an XMM
+                    // register) hide only themselves.
+                    _ => return PlaceSource::Split(parts),
                 }
             }
-            PlaceSource::Readable(Source::Pieces(parts))
+            PlaceSource::Readable(Source::Pieces(readable))
         }
         Location::OptimizedOut => PlaceSource::OptimizedOut,
         Location::Unavailable(reason) => PlaceSource::Unavailable(reason),

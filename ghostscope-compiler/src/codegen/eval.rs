@@ -248,6 +248,11 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                     let a = stack.last().copied().unwrap_or(zero);
                     stack.push(a);
                 }
+                AddrOp::ThreadPointer => {
+                    let e = self.thread_pointer();
+                    fail = self.chain(fail, e.fail);
+                    stack.push(e.value);
+                }
                 AddrOp::Scalar(s) => {
                     let e = self.eval(s);
                     fail = self.chain(fail, e.fail);

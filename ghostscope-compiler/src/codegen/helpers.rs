@@ -15,7 +15,9 @@ pub(super) mod id {
     pub const MAP_LOOKUP_ELEM: u64 = 1;
     pub const KTIME_GET_NS: u64 = 5;
     pub const GET_CURRENT_PID_TGID: u64 = 14;
+    pub const GET_CURRENT_TASK: u64 = 35;
     pub const PROBE_READ_USER: u64 = 112;
+    pub const PROBE_READ_KERNEL: u64 = 113;
     pub const PROBE_READ_USER_STR: u64 = 114;
     pub const RINGBUF_RESERVE: u64 = 131;
     pub const RINGBUF_SUBMIT: u64 = 132;
@@ -92,6 +94,16 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         src: IntValue<'ctx>,
     ) -> IntValue<'ctx> {
         self.read_helper(id::PROBE_READ_USER, dst, size, src)
+    }
+
+    /// `bpf_probe_read_kernel(dst, size, src)`; returns 0 or a negative errno.
+    pub(super) fn probe_read_kernel(
+        &self,
+        dst: PointerValue<'ctx>,
+        size: IntValue<'ctx>,
+        src: IntValue<'ctx>,
+    ) -> IntValue<'ctx> {
+        self.read_helper(id::PROBE_READ_KERNEL, dst, size, src)
     }
 
     /// `bpf_probe_read_user_str(dst, size, src)`; returns bytes copied (with NUL) or a negative errno.

@@ -5,7 +5,9 @@ mod capture;
 mod compare;
 mod eval;
 mod helpers;
+mod kernel_btf;
 mod stmt;
+mod thread_pointer;
 
 use std::collections::HashMap;
 
@@ -137,6 +139,9 @@ pub(crate) struct FunctionGen<'a, 'ctx> {
     pid_tgid: IntValue<'ctx>,
     timestamp: IntValue<'ctx>,
     lets: HashMap<usize, Eval<'ctx>>,
+    /// Why the program cannot be generated, found while lowering a value
+    /// (the thread pointer's place in the kernel is unknown).
+    unsupported: Option<String>,
 }
 
 impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
@@ -210,6 +215,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             pid_tgid: zero,
             timestamp: zero,
             lets: HashMap::new(),
+            unsupported: None,
         })
     }
 
@@ -269,6 +275,9 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         }
         let statements = &self.program.statements;
         self.statements(statements)?;
+        if let Some(reason) = self.unsupported.take() {
+            return Err(reason);
+        }
 
         // Wake the reader once, when this event takes the buffer past a
         // quarter full; otherwise it finds events on its short polling timer.
