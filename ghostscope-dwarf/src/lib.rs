@@ -21,7 +21,9 @@ mod process;
 mod registers;
 mod scope;
 mod session;
+mod symbolize;
 mod types;
+pub mod unwind;
 
 pub use elf::{ElfFile, ElfSymbol, LoadSegment};
 pub use error::DwarfError;
@@ -35,3 +37,4 @@ pub use registers::{
 };
 pub use scope::Variable;
 pub use session::{DebugSession, LoadedModule, ProbeSite, ResolveError, SiteKind};
+pub use symbolize::Symbolizer;

@@ -121,6 +121,31 @@ pub struct TraceLoader {
     losses: BpfHashMap<MapData, u32, u64>,
     events: Option<RingBuf<MapData>>,
     attached: BTreeMap<u32, AttachedTrace>,
+    /// The backtrace unwind maps, created on first use.
+    unwind: Option<UnwindMaps>,
+}
+
+/// The maps in-kernel backtraces read: unwind rows and module entries.
+struct UnwindMaps {
+    rows: std::os::fd::OwnedFd,
+    modules: std::os::fd::OwnedFd,
+}
+
+/// What the unwind maps hold, as raw map values.
+#[derive(Debug, Clone, Copy)]
+pub struct UnwindContents<'a> {
+    /// Most rows the rows map holds (`ebpf.backtrace_unwind_rows_max_entries`).
+    pub max_rows: u32,
+    /// Bytes per row.
+    pub row_size: u32,
+    /// Rows, concatenated.
+    pub rows: &'a [u8],
+    /// Most module entries.
+    pub max_modules: u32,
+    /// Bytes per module entry.
+    pub module_size: u32,
+    /// Module entries, concatenated.
+    pub modules: &'a [u8],
 }
 
 impl TraceLoader {
@@ -157,7 +182,44 @@ impl TraceLoader {
             losses,
             events: Some(events),
             attached: BTreeMap::new(),
+            unwind: None,
         })
+    }
+
+    /// Creates the backtrace unwind maps (once) and fills them; returns
+    /// their file descriptors (rows, modules) for the compiler. Called
+    /// again, it rewrites their contents.
+    pub fn load_unwind_tables(
+        &mut self,
+        contents: UnwindContents<'_>,
+    ) -> Result<(i32, i32), LoaderError> {
+        if self.unwind.is_none() {
+            let rows = maps::create(MapKind::UnwindRows {
+                max_rows: contents.max_rows,
+                value_size: contents.row_size,
+            })?;
+            let modules = maps::create(MapKind::UnwindModules {
+                max_modules: contents.max_modules,
+                value_size: contents.module_size,
+            })?;
+            self.unwind = Some(UnwindMaps { rows, modules });
+        }
+        let maps = self.unwind.as_ref().expect("just created");
+        let rows_fd = maps.rows.as_raw_fd();
+        let modules_fd = maps.modules.as_raw_fd();
+        maps::fill_array(
+            rows_fd,
+            "unwind rows",
+            contents.rows,
+            contents.row_size as usize,
+        )?;
+        maps::fill_array(
+            modules_fd,
+            "unwind modules",
+            contents.modules,
+            contents.module_size as usize,
+        )?;
+        Ok((rows_fd, modules_fd))
     }
 
     /// File descriptor of the event ring buffer, for the compiler.

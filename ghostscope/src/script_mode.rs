@@ -62,6 +62,7 @@ pub fn compile_options(cli: &Cli, keep_ir: bool) -> CompileOptions {
         input_pid: cli.pid,
         ringbuf_size: RINGBUF_SIZE,
         keep_llvm_ir: keep_ir,
+        backtrace_depth: cli.backtrace_depth.unwrap_or(128),
         ..CompileOptions::default()
     }
 }
@@ -127,10 +128,21 @@ fn save_artifacts(cli: &Cli, session: &DebugSession, traces: &[CompiledTrace]) -
 pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
     let status_lines = !cli.no_status && io::stderr().is_terminal();
     let mut loader = TraceLoader::new(RINGBUF_SIZE).map_err(|e| anyhow!(e))?;
-    let maps = MapFds {
+    let mut maps = MapFds {
         events: loader.events_fd(),
         losses: loader.losses_fd(),
+        ..MapFds::default()
     };
+    let mut decoder = EventDecoder::new();
+    let uses_bt = ghostscope_compiler::parse_script(script)
+        .map(|s| ghostscope_compiler::uses_backtrace(&s))
+        .unwrap_or(false);
+    if uses_bt {
+        let max_rows = cli.backtrace_unwind_rows_max.unwrap_or(65_536);
+        (maps.unwind_rows, maps.unwind_modules) =
+            crate::backtrace::load_unwind_tables(&mut loader, &session, max_rows)?;
+        decoder.set_symbolizer(crate::backtrace::symbolizer(&session));
+    }
     let keep_ir = artifact_enabled(cli.save_llvm_ir, cli.no_save_llvm_ir);
     let options = compile_options(cli, keep_ir);
     if status_lines {
@@ -147,7 +159,6 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
         }
     }
 
-    let mut decoder = EventDecoder::new();
     let mut targets = HashMap::new();
     for t in &compiled.traces {
         let path: PathBuf = session.module_path(t.site.module);
@@ -187,10 +198,12 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
             loader.attached().len()
         );
     }
+    let color = cli.script_output != Some(ScriptOutput::Plain) && io::stdout().is_terminal();
+    decoder.set_backtrace_color(color);
     let format = EventFormat::new(
         cli.script_output.unwrap_or(ScriptOutput::Pretty),
         cli.script_timestamp.unwrap_or(ScriptTimestamp::Local),
-        cli.script_output != Some(ScriptOutput::Plain) && io::stdout().is_terminal(),
+        color,
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
