@@ -130,6 +130,29 @@ pub fn build_codec_app(flags: &[&str]) -> PathBuf {
     )
 }
 
+/// Builds `libbtchain<flags>.so` and `btchain<flags>` (which links it, with
+/// an rpath to its directory); returns the app.
+pub fn build_btchain_app(flags: &[&str]) -> PathBuf {
+    let tag: String = flags
+        .iter()
+        .map(|f| f.trim_start_matches('-').replace(['=', '/', ' '], "_"))
+        .collect::<Vec<_>>()
+        .join("_");
+    let lib_name = format!("libbtchain_{tag}.so");
+    let lib = build_fixture_with("libbtchain", "gcc", flags, &["-shared", "-fPIC"], &lib_name);
+    let dir = lib.parent().unwrap().to_path_buf();
+    let rpath = format!("-Wl,-rpath,{}", dir.display());
+    let link_dir = format!("-L{}", dir.display());
+    let link_lib = format!("-l:{lib_name}");
+    build_fixture_with(
+        "btchain",
+        "gcc",
+        flags,
+        &[&link_dir, &rpath, &link_lib],
+        &format!("btchain_{tag}"),
+    )
+}
+
 /// A running fixture process, killed when dropped.
 pub struct Fixture {
     child: Child,

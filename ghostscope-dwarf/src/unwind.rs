@@ -29,41 +29,38 @@ const DW_RSP: u16 = 7;
 /// DWARF number of the return-address column on x86_64.
 const DW_RA: u16 = 16;
 
-/// Bytes of one row in the rows map.
+/// Bytes of one row.
 pub const ROW_SIZE: u32 = 16;
-/// Offset of the row's `u64` module-relative start PC.
+/// Offset of the row's `u64` first PC (as the program looks it up).
 pub const ROW_PC: u32 = 0;
-/// Offset of the row's `i32` CFA offset.
+/// Offset of the row's `i16` CFA offset.
 pub const ROW_CFA_OFFSET: u32 = 8;
 /// Offset of the row's `i16` offset of the saved RBP from the CFA (0: unchanged).
-pub const ROW_RBP_OFFSET: u32 = 12;
+pub const ROW_RBP_OFFSET: u32 = 10;
+/// Offset of the row's `u16` session module index.
+pub const ROW_MODULE: u32 = 12;
 /// Offset of the row's `i8` offset of the return address from the CFA.
 pub const ROW_RA_OFFSET: u32 = 14;
 /// Offset of the row's `u8` [`RowKind`].
 pub const ROW_KIND: u32 = 15;
 
-/// Bytes of one entry in the modules map.
-pub const MODULE_ENTRY_SIZE: u32 = 40;
-/// Offset of the entry's `u64` first link-time address of executable code.
-pub const MODULE_LINK_START: u32 = 0;
-/// Offset of the entry's `u64` end of the executable link-time range.
-pub const MODULE_LINK_END: u32 = 8;
-/// Offset of the entry's `u64` load bias (valid with [`MODULE_FLAG_BIAS_KNOWN`]).
-pub const MODULE_BIAS: u32 = 16;
-/// Offset of the entry's `u32` index of its first row in the rows map.
-pub const MODULE_ROW_START: u32 = 24;
-/// Offset of the entry's `u32` number of rows.
-pub const MODULE_ROW_COUNT: u32 = 28;
-/// Offset of the entry's `u32` flags.
-pub const MODULE_FLAGS: u32 = 32;
-/// Module flag: the load bias is known (`-p`); otherwise only the probed
-/// module can be found, through the bias the program computes at the hit.
-pub const MODULE_FLAG_BIAS_KNOWN: u32 = 1;
-
-/// Most modules the modules map holds; the program scans them in a bounded loop.
-pub const MAX_UNWIND_MODULES: u32 = 64;
-/// Iterations that cover a binary search over the largest rows map (2^20 rows).
-pub const ROW_SEARCH_STEPS: u32 = 21;
+/// Rows per page: one element of the rows map.
+pub const ROWS_PER_PAGE: u32 = 256;
+/// Bytes per page.
+pub const PAGE_SIZE: u32 = ROWS_PER_PAGE * ROW_SIZE;
+/// Most pages (1048576 rows, the largest `backtrace_unwind_rows_max_entries`).
+pub const MAX_PAGES: u32 = 4096;
+/// Bytes of the page index: the first PC of every page, `u64` each.
+pub const INDEX_SIZE: u32 = MAX_PAGES * 8;
+/// Halving steps that search the page index (`log2(MAX_PAGES)`).
+pub const PAGE_SEARCH_STEPS: u32 = 12;
+/// Halving steps that search one page (`log2(ROWS_PER_PAGE)`).
+pub const ROW_SEARCH_STEPS: u32 = 8;
+/// PC of unused rows and index slots: above every user address, and still
+/// positive as an `i64`, which the program's branch-free compare needs.
+pub const PAD_PC: u64 = i64::MAX as u64;
+/// Module index of rows outside every module.
+pub const NO_MODULE: u16 = 0xffff;
 
 /// What a row says about its PC range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,6 +76,8 @@ pub enum RowKind {
     Unsupported = 3,
     /// The return address is undefined: the outermost frame (`_start`).
     Outermost = 4,
+    /// Not code of any known module.
+    NoModule = 5,
 }
 
 /// One unwind row: the rules from `pc` up to the next row's PC.
@@ -88,8 +87,10 @@ pub struct UnwindRow {
     pub pc: u64,
     /// What the row says.
     pub kind: RowKind,
+    /// Session module index ([`NO_MODULE`] outside every module).
+    pub module: u16,
     /// CFA offset from RSP or RBP.
-    pub cfa_offset: i32,
+    pub cfa_offset: i16,
     /// Where the caller's RBP is saved, relative to the CFA; 0 = not saved.
     pub rbp_offset: i16,
     /// Where the return address is saved, relative to the CFA.
@@ -111,8 +112,9 @@ impl UnwindRow {
     pub fn to_bytes(&self) -> [u8; ROW_SIZE as usize] {
         let mut b = [0u8; ROW_SIZE as usize];
         b[0..8].copy_from_slice(&self.pc.to_le_bytes());
-        b[8..12].copy_from_slice(&self.cfa_offset.to_le_bytes());
-        b[12..14].copy_from_slice(&self.rbp_offset.to_le_bytes());
+        b[8..10].copy_from_slice(&self.cfa_offset.to_le_bytes());
+        b[10..12].copy_from_slice(&self.rbp_offset.to_le_bytes());
+        b[12..14].copy_from_slice(&self.module.to_le_bytes());
         b[14] = self.ra_offset as u8;
         b[15] = self.kind as u8;
         b
@@ -132,6 +134,7 @@ fn compact_row(row: &gimli::UnwindTableRow<usize>) -> UnwindRow {
     let mut out = UnwindRow {
         pc: row.start_address(),
         kind: RowKind::Unsupported,
+        module: NO_MODULE,
         cfa_offset: 0,
         rbp_offset: 0,
         ra_offset: 0,
@@ -145,7 +148,7 @@ fn compact_row(row: &gimli::UnwindTableRow<usize>) -> UnwindRow {
         }
         _ => return out,
     };
-    let Ok(cfa_offset) = i32::try_from(offset) else {
+    let Ok(cfa_offset) = i16::try_from(offset) else {
         return out;
     };
     let ra_offset = match row.register(Register(DW_RA)) {
@@ -266,9 +269,14 @@ fn merge_ranges(mut ranges: Vec<RangeRow>) -> Vec<UnwindRow> {
 }
 
 fn no_cfi(pc: u64) -> UnwindRow {
+    marker(pc, RowKind::NoCfi)
+}
+
+fn marker(pc: u64, kind: RowKind) -> UnwindRow {
     UnwindRow {
         pc,
-        kind: RowKind::NoCfi,
+        kind,
+        module: NO_MODULE,
         cfa_offset: 0,
         rbp_offset: 0,
         ra_offset: 0,
@@ -283,58 +291,38 @@ fn push_merged(rows: &mut Vec<UnwindRow>, row: UnwindRow) {
     }
 }
 
-/// One module's entry in the modules map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ModuleUnwind {
-    /// First link-time address of executable code.
-    pub link_start: u64,
-    /// End of the executable link-time range.
-    pub link_end: u64,
-    /// Load bias, when known.
-    pub bias: Option<u64>,
-    /// Index of the module's first row in the rows map.
-    pub row_start: u32,
-    /// Number of rows (0: no CFI, or it did not fit).
-    pub row_count: u32,
-}
-
-impl ModuleUnwind {
-    /// The entry as stored in the modules map.
-    pub fn to_bytes(&self) -> [u8; MODULE_ENTRY_SIZE as usize] {
-        let mut b = [0u8; MODULE_ENTRY_SIZE as usize];
-        b[0..8].copy_from_slice(&self.link_start.to_le_bytes());
-        b[8..16].copy_from_slice(&self.link_end.to_le_bytes());
-        b[16..24].copy_from_slice(&self.bias.unwrap_or(0).to_le_bytes());
-        b[24..28].copy_from_slice(&self.row_start.to_le_bytes());
-        b[28..32].copy_from_slice(&self.row_count.to_le_bytes());
-        let flags = if self.bias.is_some() {
-            MODULE_FLAG_BIAS_KNOWN
-        } else {
-            0
-        };
-        b[32..36].copy_from_slice(&flags.to_le_bytes());
-        b
-    }
-}
-
-/// The rows and modules maps' contents for a whole session.
+/// The rows of a whole session, in the order the program searches them.
+///
+/// With `-p` every module's load bias is known, so rows are stored at
+/// runtime addresses, each module's rows bracketed by its executable range
+/// (a [`RowKind::NoCfi`] row where its code starts without CFI, a
+/// [`RowKind::NoModule`] row where it ends): one search finds both the
+/// module and the rule. Without a process (`-t` alone) only the target
+/// file's rows are stored, at link-time addresses, and the program
+/// subtracts the bias it computes at the hit.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UnwindTables {
-    /// Rows of every module, each module's rows contiguous and sorted.
+    /// Rows sorted by PC.
     pub rows: Vec<UnwindRow>,
-    /// One entry per session module, in session order (at most [`MAX_UNWIND_MODULES`]).
-    pub modules: Vec<ModuleUnwind>,
-    /// Modules whose rows did not fit in the row limit (session indexes).
+    /// What each session module's rows were shifted by (0 without a process).
+    pub table_biases: Vec<u64>,
+    /// Modules whose rows did not fit in the row limit (session indexes);
+    /// their code is covered by one [`RowKind::NoCfi`] row.
     pub dropped: Vec<usize>,
 }
 
 impl UnwindTables {
-    /// Builds the tables for every module of `session`, keeping at most
-    /// `max_rows` rows. Modules in `first` get their rows first (the
-    /// probed modules); the others follow in session order while they fit.
+    /// Builds the rows for the modules of `session`, keeping at most
+    /// `max_rows`. Modules in `first` (the probed ones) get their rows first;
+    /// the others follow in session order while they fit.
     pub fn build(session: &DebugSession, max_rows: u32, first: &[usize]) -> UnwindTables {
         let modules = session.modules();
-        let count = modules.len().min(MAX_UNWIND_MODULES as usize);
+        let absolute = is_absolute(modules.iter().map(|m| m.load_bias));
+        let count = if absolute {
+            modules.len().min(NO_MODULE as usize)
+        } else {
+            modules.len().min(1)
+        };
         let per_module: Vec<Vec<UnwindRow>> = std::thread::scope(|s| {
             let handles: Vec<_> = modules[..count]
                 .iter()
@@ -347,29 +335,88 @@ impl UnwindTables {
         });
         let mut order: Vec<usize> = first.iter().copied().filter(|&m| m < count).collect();
         order.extend((0..count).filter(|m| !first.contains(m)));
-        let mut tables = UnwindTables::default();
-        let mut placed = vec![(0u32, 0u32); count];
+        let mut tables = UnwindTables {
+            table_biases: table_biases(session),
+            ..UnwindTables::default()
+        };
+        let max_rows = max_rows.min(MAX_PAGES * ROWS_PER_PAGE) as usize;
+        let mut all = Vec::new();
         for m in order {
-            let rows = &per_module[m];
-            if tables.rows.len() + rows.len() > max_rows as usize {
-                tables.dropped.push(m);
+            let (link_start, link_end) = executable_range(modules[m].module.elf().segments());
+            if link_end <= link_start {
                 continue;
             }
-            placed[m] = (tables.rows.len() as u32, rows.len() as u32);
-            tables.rows.extend_from_slice(rows);
+            let mut rows = bracket(&per_module[m], link_start, link_end);
+            if all.len() + rows.len() > max_rows {
+                tables.dropped.push(m);
+                rows = bracket(&[], link_start, link_end);
+                if all.len() + rows.len() > max_rows {
+                    continue;
+                }
+            }
+            let bias = tables.table_biases[m];
+            all.extend(rows.into_iter().map(|r| UnwindRow {
+                pc: r.pc.wrapping_add(bias),
+                module: if r.kind == RowKind::NoModule {
+                    NO_MODULE
+                } else {
+                    m as u16
+                },
+                ..r
+            }));
         }
-        for (m, loaded) in modules[..count].iter().enumerate() {
-            let (link_start, link_end) = executable_range(loaded.module.elf().segments());
-            tables.modules.push(ModuleUnwind {
-                link_start,
-                link_end,
-                bias: loaded.load_bias,
-                row_start: placed[m].0,
-                row_count: placed[m].1,
-            });
+        // A module's end marker and the next module's first row may share a PC: the row wins.
+        all.sort_by_key(|r| (r.pc, r.kind != RowKind::NoModule));
+        for r in all {
+            match tables.rows.last_mut() {
+                Some(last) if last.pc == r.pc => *last = r,
+                _ => tables.rows.push(r),
+            }
         }
         tables
     }
+
+    /// The rows map's pages (padded with [`PAD_PC`] rows) and the page index.
+    pub fn pages(&self) -> (Vec<u8>, Vec<u8>) {
+        let mut pages = Vec::new();
+        let mut index = Vec::with_capacity(INDEX_SIZE as usize);
+        for page in self.rows.chunks(ROWS_PER_PAGE as usize) {
+            index.extend_from_slice(&page[0].pc.to_le_bytes());
+            for r in page {
+                pages.extend_from_slice(&r.to_bytes());
+            }
+            let pad = marker(PAD_PC, RowKind::NoModule).to_bytes();
+            for _ in page.len()..ROWS_PER_PAGE as usize {
+                pages.extend_from_slice(&pad);
+            }
+        }
+        while index.len() < INDEX_SIZE as usize {
+            index.extend_from_slice(&PAD_PC.to_le_bytes());
+        }
+        (pages, index)
+    }
+}
+
+/// What each session module's rows are shifted by in the table: its load
+/// bias when every bias is known, else 0 (rows stay at link-time addresses).
+pub fn table_biases(session: &DebugSession) -> Vec<u64> {
+    let modules = session.modules();
+    let absolute = is_absolute(modules.iter().map(|m| m.load_bias));
+    modules
+        .iter()
+        .map(|m| {
+            if absolute {
+                m.load_bias.unwrap_or(0)
+            } else {
+                0
+            }
+        })
+        .collect()
+}
+
+/// Whether rows can be stored at runtime addresses: every bias is known.
+pub fn is_absolute(mut biases: impl Iterator<Item = Option<u64>>) -> bool {
+    biases.all(|b| b.is_some())
 }
 
 /// The link-time range spanned by a module's executable segments.
@@ -380,17 +427,33 @@ fn executable_range(segments: &[crate::elf::LoadSegment]) -> (u64, u64) {
     (start, end)
 }
 
+/// A module's rows clipped to its executable range, starting with a
+/// [`RowKind::NoCfi`] row where its code has no CFI and ending with a
+/// [`RowKind::NoModule`] row at its end.
+fn bracket(rows: &[UnwindRow], start: u64, end: u64) -> Vec<UnwindRow> {
+    let mut out = Vec::with_capacity(rows.len() + 2);
+    let inside = rows.partition_point(|r| r.pc <= start);
+    match inside.checked_sub(1).map(|i| rows[i]) {
+        Some(r) => out.push(UnwindRow { pc: start, ..r }),
+        None => out.push(no_cfi(start)),
+    }
+    out.extend(rows[inside..].iter().filter(|r| r.pc < end));
+    out.push(marker(end, RowKind::NoModule));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(start: u64, end: u64, kind: RowKind, cfa: i32) -> RangeRow {
+    fn row(start: u64, end: u64, kind: RowKind, cfa: i16) -> RangeRow {
         RangeRow {
             start,
             end,
             row: UnwindRow {
                 pc: start,
                 kind,
+                module: NO_MODULE,
                 cfa_offset: cfa,
                 rbp_offset: 0,
                 ra_offset: -8,
@@ -406,7 +469,7 @@ mod tests {
             row(0x1020, 0x1030, RowKind::CfaRsp, 16),
             row(0x1040, 0x1050, RowKind::CfaRbp, 16),
         ]);
-        let summary: Vec<(u64, RowKind, i32)> =
+        let summary: Vec<(u64, RowKind, i16)> =
             rows.iter().map(|r| (r.pc, r.kind, r.cfa_offset)).collect();
         assert_eq!(
             summary,
@@ -432,29 +495,60 @@ mod tests {
     }
 
     #[test]
-    fn rows_and_entries_have_their_documented_layout() {
+    fn rows_have_their_documented_layout() {
         let r = UnwindRow {
             pc: 0x1122,
             kind: RowKind::CfaRbp,
+            module: 3,
             cfa_offset: 16,
             rbp_offset: -16,
             ra_offset: -8,
         };
         let b = r.to_bytes();
         assert_eq!(u64::from_le_bytes(b[0..8].try_into().unwrap()), 0x1122);
-        assert_eq!(i32::from_le_bytes(b[8..12].try_into().unwrap()), 16);
-        assert_eq!(i16::from_le_bytes(b[12..14].try_into().unwrap()), -16);
+        assert_eq!(i16::from_le_bytes(b[8..10].try_into().unwrap()), 16);
+        assert_eq!(i16::from_le_bytes(b[10..12].try_into().unwrap()), -16);
+        assert_eq!(u16::from_le_bytes(b[12..14].try_into().unwrap()), 3);
         assert_eq!(b[ROW_RA_OFFSET as usize] as i8, -8);
         assert_eq!(b[ROW_KIND as usize], 2);
-        let m = ModuleUnwind {
-            link_start: 0x1000,
-            link_end: 0x2000,
-            bias: None,
-            row_start: 5,
-            row_count: 7,
-        }
-        .to_bytes();
-        assert_eq!(u32::from_le_bytes(m[32..36].try_into().unwrap()), 0);
-        assert_eq!(u32::from_le_bytes(m[28..32].try_into().unwrap()), 7);
+    }
+
+    #[test]
+    fn module_rows_are_bracketed_by_its_code_range() {
+        let rows = merge_ranges(vec![row(0x1010, 0x1020, RowKind::CfaRsp, 8)]);
+        let b = bracket(&rows, 0x1000, 0x1100);
+        let summary: Vec<(u64, RowKind)> = b.iter().map(|r| (r.pc, r.kind)).collect();
+        assert_eq!(
+            summary,
+            vec![
+                (0x1000, RowKind::NoCfi),
+                (0x1010, RowKind::CfaRsp),
+                (0x1020, RowKind::NoCfi),
+                (0x1100, RowKind::NoModule)
+            ]
+        );
+        let none = bracket(&[], 0x1000, 0x1100);
+        assert_eq!(none.len(), 2);
+    }
+
+    #[test]
+    fn pages_are_padded_and_indexed() {
+        let tables = UnwindTables {
+            rows: (0..300)
+                .map(|i| UnwindRow {
+                    pc: 0x1000 + i * 4,
+                    ..no_cfi(0)
+                })
+                .collect(),
+            ..UnwindTables::default()
+        };
+        let (pages, index) = tables.pages();
+        assert_eq!(pages.len(), 2 * PAGE_SIZE as usize);
+        assert_eq!(index.len(), INDEX_SIZE as usize);
+        let at = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        assert_eq!(at(&index, 0), 0x1000);
+        assert_eq!(at(&index, 8), 0x1000 + 256 * 4);
+        assert_eq!(at(&index, 16), PAD_PC);
+        assert_eq!(at(&pages, (PAGE_SIZE + 44 * ROW_SIZE) as usize), PAD_PC);
     }
 }

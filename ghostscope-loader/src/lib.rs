@@ -125,27 +125,23 @@ pub struct TraceLoader {
     unwind: Option<UnwindMaps>,
 }
 
-/// The maps in-kernel backtraces read: unwind rows and module entries.
+/// The maps in-kernel backtraces read: pages of unwind rows and their index.
 struct UnwindMaps {
     rows: std::os::fd::OwnedFd,
-    modules: std::os::fd::OwnedFd,
+    index: std::os::fd::OwnedFd,
 }
 
 /// What the unwind maps hold, as raw map values.
 #[derive(Debug, Clone, Copy)]
 pub struct UnwindContents<'a> {
-    /// Most rows the rows map holds (`ebpf.backtrace_unwind_rows_max_entries`).
-    pub max_rows: u32,
-    /// Bytes per row.
-    pub row_size: u32,
-    /// Rows, concatenated.
-    pub rows: &'a [u8],
-    /// Most module entries.
-    pub max_modules: u32,
-    /// Bytes per module entry.
-    pub module_size: u32,
-    /// Module entries, concatenated.
-    pub modules: &'a [u8],
+    /// Most pages the rows map holds.
+    pub max_pages: u32,
+    /// Bytes per page.
+    pub page_size: u32,
+    /// Pages, concatenated.
+    pub pages: &'a [u8],
+    /// The index: the one element of the index map.
+    pub index: &'a [u8],
 }
 
 impl TraceLoader {
@@ -187,7 +183,7 @@ impl TraceLoader {
     }
 
     /// Creates the backtrace unwind maps (once) and fills them; returns
-    /// their file descriptors (rows, modules) for the compiler. Called
+    /// their file descriptors (rows, index) for the compiler. Called
     /// again, it rewrites their contents.
     pub fn load_unwind_tables(
         &mut self,
@@ -195,31 +191,30 @@ impl TraceLoader {
     ) -> Result<(i32, i32), LoaderError> {
         if self.unwind.is_none() {
             let rows = maps::create(MapKind::UnwindRows {
-                max_rows: contents.max_rows,
-                value_size: contents.row_size,
+                pages: contents.max_pages,
+                value_size: contents.page_size,
             })?;
-            let modules = maps::create(MapKind::UnwindModules {
-                max_modules: contents.max_modules,
-                value_size: contents.module_size,
+            let index = maps::create(MapKind::UnwindIndex {
+                value_size: contents.index.len() as u32,
             })?;
-            self.unwind = Some(UnwindMaps { rows, modules });
+            self.unwind = Some(UnwindMaps { rows, index });
         }
         let maps = self.unwind.as_ref().expect("just created");
         let rows_fd = maps.rows.as_raw_fd();
-        let modules_fd = maps.modules.as_raw_fd();
+        let index_fd = maps.index.as_raw_fd();
         maps::fill_array(
             rows_fd,
             "unwind rows",
-            contents.rows,
-            contents.row_size as usize,
+            contents.pages,
+            contents.page_size as usize,
         )?;
         maps::fill_array(
-            modules_fd,
-            "unwind modules",
-            contents.modules,
-            contents.module_size as usize,
+            index_fd,
+            "unwind index",
+            contents.index,
+            contents.index.len(),
         )?;
-        Ok((rows_fd, modules_fd))
+        Ok((rows_fd, index_fd))
     }
 
     /// File descriptor of the event ring buffer, for the compiler.
@@ -262,6 +257,7 @@ impl TraceLoader {
                 trace_id,
                 message: e.to_string(),
             })?;
+
         prog.load().map_err(|e| load_error(trace_id, e))?;
         let scope = match pid.and_then(NonZeroU32::new) {
             Some(p) => UProbeScope::OneProcess(p),

@@ -25,18 +25,17 @@ pub enum MapKind {
         /// Most traces that can be counted at once.
         max_traces: u32,
     },
-    /// Unwind rows for in-kernel backtraces: `u32` index → `value_size` bytes.
+    /// Pages of unwind rows for in-kernel backtraces: `u32` page → `value_size` bytes.
     UnwindRows {
-        /// Most rows.
-        max_rows: u32,
-        /// Bytes per row.
+        /// Most pages.
+        pages: u32,
+        /// Bytes per page.
         value_size: u32,
     },
-    /// Per-module unwind entries: `u32` module index → `value_size` bytes.
-    UnwindModules {
-        /// Most modules.
-        max_modules: u32,
-        /// Bytes per entry.
+    /// The unwind page index: one element of `value_size` bytes (the first
+    /// PC of every page), read in place by the programs.
+    UnwindIndex {
+        /// Bytes of the one element.
         value_size: u32,
     },
 }
@@ -65,27 +64,21 @@ pub(crate) fn create(kind: MapKind) -> Result<OwnedFd, LoaderError> {
             max_traces,
             b"gs_losses",
         ),
-        MapKind::UnwindRows {
-            max_rows,
-            value_size,
-        } => (
+        MapKind::UnwindRows { pages, value_size } => (
             "unwind rows",
             BPF_MAP_TYPE_ARRAY,
             4,
             value_size,
-            max_rows,
+            pages,
             b"gs_unwind_rows",
         ),
-        MapKind::UnwindModules {
-            max_modules,
-            value_size,
-        } => (
-            "unwind modules",
+        MapKind::UnwindIndex { value_size } => (
+            "unwind index",
             BPF_MAP_TYPE_ARRAY,
             4,
             value_size,
-            max_modules,
-            b"gs_unwind_mods",
+            1,
+            b"gs_unwind_index",
         ),
     };
     for (i, v) in [map_type, key, value, entries].iter().enumerate() {

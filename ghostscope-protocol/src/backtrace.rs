@@ -21,7 +21,9 @@ pub const BT_FRAMES: u32 = 8;
 pub const FRAME_SIZE: u32 = 24;
 /// Offset of the frame's `u64` runtime instruction pointer.
 pub const FRAME_IP: u32 = 0;
-/// Offset of the frame's `u64` module-relative (link-time) PC.
+/// Offset of the frame's `u64` PC as looked up in the unwind table: the
+/// runtime address with a process, the link-time one without; the decoder
+/// makes it module-relative with the trace's table biases.
 pub const FRAME_MODULE_PC: u32 = 8;
 /// Offset of the frame's `u16` session module index ([`NO_MODULE`] if none).
 pub const FRAME_MODULE: u32 = 16;
@@ -172,6 +174,15 @@ pub struct RawBacktrace {
 }
 
 impl RawBacktrace {
+    /// Makes every frame's table PC module-relative (see [`FRAME_MODULE_PC`]).
+    pub fn apply_table_biases(&mut self, biases: &[u64]) {
+        for f in &mut self.frames {
+            if let Some(bias) = f.module.and_then(|m| biases.get(m as usize)) {
+                f.module_pc = f.module_pc.wrapping_sub(*bias);
+            }
+        }
+    }
+
     /// Decodes a record payload; frames past the payload are dropped.
     pub fn parse(payload: &[u8]) -> Option<RawBacktrace> {
         if payload.len() < BT_FRAMES as usize {

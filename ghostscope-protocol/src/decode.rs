@@ -114,28 +114,32 @@ impl EventDecoder {
 
     /// Renders the lines of every statement that ran.
     fn render_lines(&self, meta: &TraceMeta, event: &[u8]) -> Vec<String> {
-        render_lines(meta, event, &|record, depth, style, modules| {
+        render_lines(meta, event, &|record, depth, style, modules, biases| {
             let Some(rec) = Record::parse(event, record, record_payload_size(depth)) else {
                 return Vec::new();
             };
             match RawBacktrace::parse(rec.payload) {
-                Some(bt) => backtrace_lines(
-                    &bt,
-                    BacktraceStyle {
-                        color: self.backtrace_color,
-                        ..style
-                    },
-                    modules,
-                    self.symbolizer.as_deref(),
-                ),
+                Some(mut bt) => {
+                    bt.apply_table_biases(biases);
+                    backtrace_lines(
+                        &bt,
+                        BacktraceStyle {
+                            color: self.backtrace_color,
+                            ..style
+                        },
+                        modules,
+                        self.symbolizer.as_deref(),
+                    )
+                }
                 None => vec!["backtrace: internal error, 0 frames".to_string()],
             }
         })
     }
 }
 
-/// Renders one backtrace record: (record offset, depth, style, module names) → lines.
-type BacktraceRenderer<'a> = dyn Fn(u32, u8, BacktraceStyle, &[String]) -> Vec<String> + 'a;
+/// Renders one backtrace record: (record offset, depth, style, module
+/// names, table biases) → lines.
+type BacktraceRenderer<'a> = dyn Fn(u32, u8, BacktraceStyle, &[String], &[u64]) -> Vec<String> + 'a;
 
 /// Renders the lines of every statement that ran.
 fn render_lines(meta: &TraceMeta, event: &[u8], backtrace: &BacktraceRenderer<'_>) -> Vec<String> {
@@ -173,6 +177,7 @@ fn render_lines(meta: &TraceMeta, event: &[u8], backtrace: &BacktraceRenderer<'_
                 raw,
                 inline,
                 modules,
+                table_biases,
             } => {
                 let style = BacktraceStyle {
                     raw: *raw,
@@ -180,7 +185,7 @@ fn render_lines(meta: &TraceMeta, event: &[u8], backtrace: &BacktraceRenderer<'_
                     depth: *depth,
                     color: false,
                 };
-                lines.extend(backtrace(*record, *depth, style, modules));
+                lines.extend(backtrace(*record, *depth, style, modules, table_biases));
             }
         }
         for slot in &stmt.expr_errors {

@@ -80,6 +80,9 @@ pub enum StatementOutput {
         inline: bool,
         /// File names of the session's modules, by the index frames carry.
         modules: Vec<String>,
+        /// What each module's unwind rows were shifted by: a frame's
+        /// module-relative PC is its recorded table PC minus this.
+        table_biases: Vec<u64>,
     },
 }
 

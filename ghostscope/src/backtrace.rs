@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
-use ghostscope_dwarf::unwind::{UnwindTables, MAX_UNWIND_MODULES, MODULE_ENTRY_SIZE, ROW_SIZE};
+use ghostscope_dwarf::unwind::{UnwindTables, MAX_PAGES, PAGE_SIZE, ROWS_PER_PAGE};
 use ghostscope_dwarf::{DebugSession, Symbolizer};
 use ghostscope_loader::{TraceLoader, UnwindContents};
 use ghostscope_protocol::backtrace::FrameSymbolizer;
 
 /// Builds every module's unwind rows and loads them into the loader's
-/// maps; returns their file descriptors (rows, modules) for the compiler.
+/// maps; returns their file descriptors (rows, index) for the compiler.
 pub fn load_unwind_tables(
     loader: &mut TraceLoader,
     session: &DebugSession,
@@ -24,22 +24,19 @@ pub fn load_unwind_tables(
             session.module_path(m).display()
         );
     }
-    let rows: Vec<u8> = tables.rows.iter().flat_map(|r| r.to_bytes()).collect();
-    let modules: Vec<u8> = tables.modules.iter().flat_map(|m| m.to_bytes()).collect();
+    let (pages, index) = tables.pages();
     let fds = loader
         .load_unwind_tables(UnwindContents {
-            max_rows,
-            row_size: ROW_SIZE,
-            rows: &rows,
-            max_modules: MAX_UNWIND_MODULES,
-            module_size: MODULE_ENTRY_SIZE,
-            modules: &modules,
+            max_pages: max_rows.div_ceil(ROWS_PER_PAGE).clamp(1, MAX_PAGES),
+            page_size: PAGE_SIZE,
+            pages: &pages,
+            index: &index,
         })
         .map_err(|e| anyhow!("failed to load the unwind tables for bt: {e}"))?;
     tracing::info!(
         "backtraces: {} unwind rows for {} modules loaded in {:?}",
         tables.rows.len(),
-        tables.modules.len(),
+        session.modules().len(),
         started.elapsed()
     );
     Ok(fds)

@@ -139,7 +139,7 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
         .unwrap_or(false);
     if uses_bt {
         let max_rows = cli.backtrace_unwind_rows_max.unwrap_or(65_536);
-        (maps.unwind_rows, maps.unwind_modules) =
+        (maps.unwind_rows, maps.unwind_index) =
             crate::backtrace::load_unwind_tables(&mut loader, &session, max_rows)?;
         decoder.set_symbolizer(crate::backtrace::symbolizer(&session));
     }

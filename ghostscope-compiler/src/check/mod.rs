@@ -242,6 +242,7 @@ impl Checker<'_> {
                 raw,
                 inline,
                 modules,
+                table_biases: ghostscope_dwarf::unwind::table_biases(self.session),
             },
             expr_errors: Vec::new(),
         });

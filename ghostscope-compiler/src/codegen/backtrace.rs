@@ -1,22 +1,24 @@
 //! `bt`: unwinding the user stack with DWARF CFI inside BPF.
 //!
-//! User space turned every module's CFI into sorted rows
-//! (`ghostscope_dwarf::unwind`) and put them in two array maps: the rows,
-//! and one entry per module (link-time code range, load bias, its slice of
-//! rows). For each frame the program
+//! User space turned every module's CFI into rows sorted by PC
+//! (`ghostscope_dwarf::unwind`), stored in pages of 256 rows, with an index
+//! of each page's first PC that the program reads in place. For each frame
+//! the program
 //!
-//! 1. finds the module whose code range holds the IP (a bounded scan),
-//! 2. binary-searches the module's rows for the PC (bounded steps;
-//!    frames after #0 look up `pc - 1`, the call instruction),
-//! 3. computes the CFA (`rsp + off` or `rbp + off`), reads the return
-//!    address and, when the row says it was saved, the caller's RBP, with
-//!    `bpf_probe_read_user`,
+//! 1. finds the row for the PC: a halving search over the index, then one
+//!    over the page; both branch-free (a sign-bit mask instead of a
+//!    compare), with a constant number of steps, so the verifier follows
+//!    one path through them (frames after #0 look up `pc - 1`, the call);
+//! 2. the row names the module and the rule: CFA = `rsp + off` or
+//!    `rbp + off`, the return address at `CFA + off`, the caller's RBP at
+//!    `CFA + off` or unchanged;
+//! 3. reads the return address and the saved RBP with `bpf_probe_read_user`;
 //! 4. checks the next frame is plausible and moves on.
 //!
-//! Where a module has no rows for a PC, the frame pointer chain is used
-//! instead, and the frame says so in its flags. Every loop has a constant
-//! bound, so the verifier can follow it; the state lives in stack slots.
-//! The frames go straight into the event's backtrace record.
+//! Where a module has no CFI for a PC, the frame pointer chain is followed
+//! instead and the frame says so in its flags. The frame loop has a
+//! constant bound; its state lives in stack slots, and the frames go
+//! straight into the event's backtrace record.
 
 use inkwell::basic_block::BasicBlock;
 use inkwell::types::IntType;
@@ -24,9 +26,8 @@ use inkwell::values::{IntValue, PointerValue};
 use inkwell::IntPredicate;
 
 use ghostscope_dwarf::unwind::{
-    RowKind, MAX_UNWIND_MODULES, MODULE_BIAS, MODULE_FLAGS, MODULE_FLAG_BIAS_KNOWN,
-    MODULE_LINK_END, MODULE_LINK_START, MODULE_ROW_COUNT, MODULE_ROW_START, ROW_CFA_OFFSET,
-    ROW_KIND, ROW_PC, ROW_RA_OFFSET, ROW_RBP_OFFSET, ROW_SEARCH_STEPS,
+    is_absolute, RowKind, MAX_PAGES, ROWS_PER_PAGE, ROW_CFA_OFFSET, ROW_KIND, ROW_MODULE, ROW_PC,
+    ROW_RA_OFFSET, ROW_RBP_OFFSET, ROW_SIZE,
 };
 use ghostscope_dwarf::{gp_register, RIP, RSP};
 use ghostscope_protocol::backtrace::{
@@ -45,8 +46,9 @@ use crate::plan::PlanBacktrace;
 const RBP: u16 = 6;
 /// Return addresses below this are not user code: the natural end of a stack.
 const USER_RANGE_START: u64 = 0x1000;
-/// Return addresses from here up are kernel-like (non-canonical or kernel half).
-const KERNEL_LIKE_START: u64 = 0x0000_8000_0000_0000;
+/// Return addresses with bits above this one set are kernel-like
+/// (non-canonical or in the kernel half).
+const USER_ADDRESS_BITS: u64 = 47;
 
 /// Stack slots holding the unwinder's state between blocks.
 struct UnwindState<'ctx> {
@@ -57,17 +59,9 @@ struct UnwindState<'ctx> {
     status: PointerValue<'ctx>,
     reason: PointerValue<'ctx>,
     count: PointerValue<'ctx>,
-    module: PointerValue<'ctx>,
-    found: PointerValue<'ctx>,
-    vaddr: PointerValue<'ctx>,
-    row_start: PointerValue<'ctx>,
-    row_count: PointerValue<'ctx>,
-    lo: PointerValue<'ctx>,
-    hi: PointerValue<'ctx>,
-    step: PointerValue<'ctx>,
     cfa: PointerValue<'ctx>,
     ra_addr: PointerValue<'ctx>,
-    bp_addr: PointerValue<'ctx>,
+    bp_offset: PointerValue<'ctx>,
     key: PointerValue<'ctx>,
     read: PointerValue<'ctx>,
 }
@@ -219,17 +213,9 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             status: slot("bt_status"),
             reason: slot("bt_reason"),
             count: slot("bt_count"),
-            module: slot("bt_module"),
-            found: slot("bt_found_module"),
-            vaddr: slot("bt_vaddr"),
-            row_start: slot("bt_row_start"),
-            row_count: slot("bt_row_count"),
-            lo: slot("bt_lo"),
-            hi: slot("bt_hi"),
-            step: slot("bt_step"),
             cfa: slot("bt_cfa"),
             ra_addr: slot("bt_ra_addr"),
-            bp_addr: slot("bt_bp_addr"),
+            bp_offset: slot("bt_bp_offset"),
             key: self.entry_slot(self.i32_t, "bt_key"),
             read: slot("bt_read"),
         }
@@ -251,24 +237,29 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
     pub(super) fn backtrace(&mut self, bt: &PlanBacktrace) -> Result<(), String> {
         // The caller loads the tables before compiling a script with `bt`
         // (a dry run compiles with placeholders and never loads).
-        let (rows_fd, modules_fd) = (self.maps.unwind_rows, self.maps.unwind_modules);
+        let (rows_fd, index_fd) = (self.maps.unwind_rows, self.maps.unwind_index);
         let s = self.state();
         let depth = bt.depth.max(1) as u64;
         let payload = bt.record + RECORD_HEADER_SIZE;
-        let (probe_module, probe_vaddr) = self.program.probe;
-        let modules = (self.program.biases.len() as u64).min(MAX_UNWIND_MODULES as u64);
-        // Outside every module: in -p mode the module map is complete, so
-        // the code has no debug info; with -t alone the other modules'
-        // load addresses are unknown.
-        let outside = if self.program.pid_filter.is_some() {
+        let absolute = is_absolute(self.program.biases.iter().copied());
+        // Outside every module: with a process the table covers all of
+        // them, so the code has no debug info; with -t alone the other
+        // modules' load addresses are unknown.
+        let outside = if absolute && self.program.pid_filter.is_some() {
             BacktraceStatus::DwarfUnavailable
         } else {
             BacktraceStatus::OffsetsUnavailable
         };
+        let finish = self.block("bt_finish");
 
         let ip0 = self.pt_reg(RIP);
-        // The probed module's bias, exact at the hit even without a process at compile time.
-        let runtime_bias = self.sub(ip0, self.c64(probe_vaddr));
+        // Rows are at runtime addresses with a process; else at link-time
+        // addresses of the probed module, whose bias the hit tells.
+        let table_bias = if absolute {
+            self.c64(0)
+        } else {
+            self.sub(ip0, self.c64(self.program.probe.1))
+        };
         self.store64(s.ip, ip0);
         self.store64(s.sp, self.pt_reg(RSP));
         self.store64(s.bp, self.pt_reg(RBP));
@@ -276,10 +267,11 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         self.store64(s.status, self.c64(BacktraceStatus::Complete as u64));
         self.store64(s.reason, self.c64(0));
         self.store64(s.count, self.c64(0));
+        let internal = self.stop(&s, finish, BacktraceStatus::InternalError, 0);
+        let index_map = self.lookup(index_fd, s.key, self.c64(0), internal);
 
         let head = self.block("bt_frame");
         let body = self.block("bt_frame_body");
-        let finish = self.block("bt_finish");
         self.jump(head);
 
         // head: while index < depth
@@ -291,13 +283,14 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             finish,
         );
 
-        // body: record the IP, then find its module.
+        // body: record the IP and find its row.
         self.b.position_at_end(body);
         let index = self.load64(s.index);
         let ip = self.load64(s.ip);
         let frame = self.frame_ptr(payload, index);
         self.store_low(self.byte_gep(frame, FRAME_IP as u64), ip, 8);
-        self.store_low(self.byte_gep(frame, FRAME_MODULE_PC as u64), self.c64(0), 8);
+        let key_pc = self.sub(ip, table_bias);
+        self.store_low(self.byte_gep(frame, FRAME_MODULE_PC as u64), key_pc, 8);
         self.store_low(
             self.byte_gep(frame, FRAME_MODULE as u64),
             self.c64(NO_MODULE as u64),
@@ -305,142 +298,33 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         );
         self.store_low(self.byte_gep(frame, FRAME_FLAGS as u64), self.c64(0), 1);
         self.store64(s.count, self.add(index, self.c64(1)));
-        self.store64(s.module, self.c64(0));
-        self.store64(s.found, self.c64(NO_MODULE as u64));
-        let mod_head = self.block("bt_module");
-        let mod_body = self.block("bt_module_body");
-        let mod_next = self.block("bt_module_next");
-        let mod_done = self.block("bt_module_done");
-        self.jump(mod_head);
-
-        self.b.position_at_end(mod_head);
-        let m = self.load64(s.module);
-        self.branch(
-            self.cmp(IntPredicate::ULT, m, self.c64(modules)),
-            mod_body,
-            mod_done,
-        );
-
-        self.b.position_at_end(mod_body);
-        let m = self.load64(s.module);
-        let entry = self.lookup(modules_fd, s.key, m, mod_next);
-        let flags = self.field(entry, MODULE_FLAGS, 4, false);
-        let known_bits = self
-            .b
-            .build_and(flags, self.c64(MODULE_FLAG_BIAS_KNOWN as u64), "known")
-            .expect("and");
-        let known = self.ne(known_bits, self.c64(0));
-        let is_probe = self.eq(m, self.c64(probe_module as u64));
-        let usable = self.b.build_or(known, is_probe, "usable").expect("or");
-        let bias = self.select(
-            known,
-            self.field(entry, MODULE_BIAS, 8, false),
-            runtime_bias,
-        );
-        let vaddr = self.sub(ip, bias);
-        let above = self.cmp(
-            IntPredicate::UGE,
-            vaddr,
-            self.field(entry, MODULE_LINK_START, 8, false),
-        );
-        let below = self.cmp(
-            IntPredicate::ULT,
-            vaddr,
-            self.field(entry, MODULE_LINK_END, 8, false),
-        );
-        let inside = self.b.build_and(above, below, "inside").expect("and");
-        let inside = self.b.build_and(inside, usable, "inside").expect("and");
-        let mod_found = self.block("bt_module_found");
-        self.branch(inside, mod_found, mod_next);
-
-        self.b.position_at_end(mod_found);
-        self.store64(s.found, m);
-        self.store64(s.vaddr, vaddr);
-        self.store64(s.row_start, self.field(entry, MODULE_ROW_START, 4, false));
-        self.store64(s.row_count, self.field(entry, MODULE_ROW_COUNT, 4, false));
-        self.jump(mod_done);
-
-        self.b.position_at_end(mod_next);
-        let m = self.load64(s.module);
-        self.store64(s.module, self.add(m, self.c64(1)));
-        self.jump(mod_head);
-
-        // mod_done: record the module, then look the PC up in its rows.
-        self.b.position_at_end(mod_done);
-        let found = self.load64(s.found);
-        let located = self.block("bt_located");
-        let no_module = self.stop(&s, finish, outside, 0);
-        self.branch(
-            self.eq(found, self.c64(NO_MODULE as u64)),
-            no_module,
-            located,
-        );
-
-        self.b.position_at_end(located);
-        let vaddr = self.load64(s.vaddr);
-        let found = self.load64(s.found);
-        let index = self.load64(s.index);
-        let frame = self.frame_ptr(payload, index);
-        self.store_low(self.byte_gep(frame, FRAME_MODULE_PC as u64), vaddr, 8);
-        self.store_low(self.byte_gep(frame, FRAME_MODULE as u64), found, 2);
         // Frames after #0 hold return addresses: look up the call instruction.
-        let is_first = self.eq(index, self.c64(0));
-        let pc = self.select(is_first, vaddr, self.sub(vaddr, self.c64(1)));
-        let row_start = self.load64(s.row_start);
-        let row_count = self.load64(s.row_count);
-        let no_rows = self.block("bt_no_rows");
-        let search_init = self.block("bt_search_init");
-        self.branch(self.eq(row_count, self.c64(0)), no_rows, search_init);
-
-        self.b.position_at_end(search_init);
-        let internal = self.stop(&s, finish, BacktraceStatus::InternalError, 0);
-        let first = self.lookup(rows_fd, s.key, row_start, internal);
-        let first_pc = self.field(first, ROW_PC, 8, false);
-        self.store64(s.lo, row_start);
-        self.store64(s.hi, self.add(row_start, row_count));
-        self.store64(s.step, self.c64(0));
-        let search_head = self.block("bt_search");
-        self.branch(
-            self.cmp(IntPredicate::UGT, first_pc, pc),
-            no_rows,
-            search_head,
-        );
-
-        // Binary search: the last row whose PC is <= pc, in [lo, hi).
-        self.b.position_at_end(search_head);
-        let step = self.load64(s.step);
-        let lo = self.load64(s.lo);
-        let hi = self.load64(s.hi);
-        let more_steps = self.cmp(IntPredicate::ULT, step, self.c64(ROW_SEARCH_STEPS as u64));
-        let wide = self.cmp(IntPredicate::UGT, self.sub(hi, lo), self.c64(1));
-        let go = self.b.build_and(more_steps, wide, "go").expect("and");
-        let search_step = self.block("bt_search_step");
-        let search_done = self.block("bt_search_done");
-        self.branch(go, search_step, search_done);
-
-        self.b.position_at_end(search_step);
-        let lo = self.load64(s.lo);
-        let hi = self.load64(s.hi);
-        let half = self
+        let after_first = self.sign_bit(self.sub(self.c64(0), index));
+        let pc = self.sub(key_pc, after_first);
+        let page = self.halving_search(index_map, pc, MAX_PAGES, 8);
+        let page_ptr = self.lookup(rows_fd, s.key, page, internal);
+        let slot = self.halving_search(page_ptr, pc, ROWS_PER_PAGE, ROW_SIZE);
+        let row_offset = self
             .b
-            .build_right_shift(self.sub(hi, lo), self.c64(1), false, "half")
-            .expect("shr");
-        let mid = self.add(lo, half);
-        let row = self.lookup(rows_fd, s.key, mid, internal);
+            .build_int_mul(slot, self.c64(ROW_SIZE as u64), "row_off")
+            .expect("mul");
+        // SAFETY (LLVM): slot < ROWS_PER_PAGE, inside the page.
+        let row = unsafe {
+            self.b
+                .build_in_bounds_gep(self.i8_t, page_ptr, &[row_offset], "row")
+                .expect("gep")
+        };
+        let no_module = self.stop(&s, finish, outside, 0);
+        let found = self.block("bt_row");
         let row_pc = self.field(row, ROW_PC, 8, false);
-        let at_or_below = self.cmp(IntPredicate::ULE, row_pc, pc);
-        self.store64(s.lo, self.select(at_or_below, mid, lo));
-        self.store64(s.hi, self.select(at_or_below, hi, mid));
-        let step = self.load64(s.step);
-        self.store64(s.step, self.add(step, self.c64(1)));
-        self.jump(search_head);
+        self.branch(self.cmp(IntPredicate::UGT, row_pc, pc), no_module, found);
 
-        // The row's rules.
-        self.b.position_at_end(search_done);
-        let lo = self.load64(s.lo);
-        let row = self.lookup(rows_fd, s.key, lo, internal);
+        self.b.position_at_end(found);
         let kind = self.field(row, ROW_KIND, 1, false);
+        let module = self.field(row, ROW_MODULE, 2, false);
+        self.store_low(self.byte_gep(frame, FRAME_MODULE as u64), module, 2);
         let rule = self.block("bt_rule");
+        let no_rows = self.block("bt_no_rows");
         let unsupported = self.stop(&s, finish, BacktraceStatus::UnsupportedCfi, 0);
         let outermost = self.stop(&s, finish, BacktraceStatus::Complete, 0);
         self.b
@@ -448,6 +332,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                 kind,
                 rule,
                 &[
+                    (self.c64(RowKind::NoModule as u64), no_module),
                     (self.c64(RowKind::NoCfi as u64), no_rows),
                     (self.c64(RowKind::Unsupported as u64), unsupported),
                     (self.c64(RowKind::Outermost as u64), outermost),
@@ -458,20 +343,19 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         self.b.position_at_end(rule);
         let sp = self.load64(s.sp);
         let bp = self.load64(s.bp);
-        let on_rbp = self.eq(kind, self.c64(RowKind::CfaRbp as u64));
-        let base = self.select(on_rbp, bp, sp);
-        let cfa = self.add(base, self.field(row, ROW_CFA_OFFSET, 4, true));
+        // kind is CfaRsp (1) or CfaRbp (2) here: pick the base without a branch.
+        let on_rbp = self.opaque(self.sub(kind, self.c64(RowKind::CfaRsp as u64)));
+        let pick = self
+            .b
+            .build_int_mul(self.sub(bp, sp), on_rbp, "pick")
+            .expect("mul");
+        let cfa = self.add(self.add(sp, pick), self.field(row, ROW_CFA_OFFSET, 2, true));
         self.store64(s.cfa, cfa);
         self.store64(
             s.ra_addr,
             self.add(cfa, self.field(row, ROW_RA_OFFSET, 1, true)),
         );
-        let bp_offset = self.field(row, ROW_RBP_OFFSET, 2, true);
-        let saved = self.ne(bp_offset, self.c64(0));
-        self.store64(
-            s.bp_addr,
-            self.select(saved, self.add(cfa, bp_offset), self.c64(0)),
-        );
+        self.store64(s.bp_offset, self.field(row, ROW_RBP_OFFSET, 2, true));
         let step_block = self.block("bt_step");
         self.jump(step_block);
 
@@ -495,7 +379,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         let bp = self.load64(s.bp);
         self.store64(s.cfa, self.add(bp, self.c64(16)));
         self.store64(s.ra_addr, self.add(bp, self.c64(8)));
-        self.store64(s.bp_addr, bp);
+        self.store64(s.bp_offset, self.sub(self.c64(0), self.c64(16)));
         let index = self.load64(s.index);
         let frame = self.frame_ptr(payload, index);
         self.store_low(
@@ -514,12 +398,12 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             REASON_RETURN_ADDRESS_READ_FAILED,
         );
         let ra = self.read_user_u64(s.read, self.load64(s.ra_addr), ra_failed);
-        let bp_addr = self.load64(s.bp_addr);
+        let bp_offset = self.load64(s.bp_offset);
         let read_bp = self.block("bt_read_bp");
         let checks = self.block("bt_checks");
         // The caller's RBP: unchanged unless the row says where it was saved.
         self.store64(s.read, self.load64(s.bp));
-        self.branch(self.ne(bp_addr, self.c64(0)), read_bp, checks);
+        self.branch(self.ne(bp_offset, self.c64(0)), read_bp, checks);
 
         self.b.position_at_end(read_bp);
         let bp_failed = self.stop(
@@ -529,6 +413,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             REASON_FRAME_POINTER_READ_FAILED,
         );
         let saved_bp = self.entry_slot(self.i64_t, "bt_saved_bp");
+        let bp_addr = self.add(self.load64(s.cfa), self.load64(s.bp_offset));
         let next_bp = self.read_user_u64(saved_bp, bp_addr, bp_failed);
         self.store64(s.read, next_bp);
         self.jump(checks);
@@ -538,44 +423,74 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         let cfa = self.load64(s.cfa);
         let sp = self.load64(s.sp);
         let index = self.load64(s.index);
-        let conditions = [
+        // Is the next frame plausible? Compares are branches in BPF, and a
+        // run of them multiplies the verifier's paths, so each test is a
+        // 0/1 from a sign bit and the first that holds picks the outcome
+        // (status + 1, reason << 8) without a branch; one branch then stops.
+        let one = self.c64(1);
+        let user_end = self.c64((1u64 << USER_ADDRESS_BITS) - 1);
+        let kernel_like = self
+            .b
+            .build_or(
+                self.sign_bit(self.sub(user_end, ra)),
+                self.sign_bit(ra),
+                "kernel_like",
+            )
+            .expect("or");
+        let below_user = self.sign_bit(self.sub(ra, self.c64(USER_RANGE_START)));
+        let cfa_zero = self.sign_bit(self.sub(cfa, one));
+        let not_advancing = self.sub(one, self.sign_bit(self.sub(sp, cfa)));
+        let last = self.sub(
+            one,
+            self.sign_bit(self.sub(self.add(index, one), self.c64(depth))),
+        );
+        let outcome = |status: BacktraceStatus, reason: u8| {
+            self.c64(status as u64 + 1 + ((reason as u64) << 8))
+        };
+        let checks = [
+            (
+                kernel_like,
+                outcome(BacktraceStatus::InvalidFrame, REASON_NEXT_IP_KERNEL_LIKE),
+            ),
             // A return address of 0 or below user space: the natural end.
+            (below_user, outcome(BacktraceStatus::Complete, 0)),
             (
-                self.cmp(IntPredicate::ULT, ra, self.c64(USER_RANGE_START)),
-                BacktraceStatus::Complete,
-                0,
+                cfa_zero,
+                outcome(BacktraceStatus::InvalidFrame, REASON_NEXT_CFA_ZERO),
             ),
             (
-                self.cmp(IntPredicate::UGE, ra, self.c64(KERNEL_LIKE_START)),
-                BacktraceStatus::InvalidFrame,
-                REASON_NEXT_IP_KERNEL_LIKE,
+                not_advancing,
+                outcome(BacktraceStatus::InvalidFrame, REASON_NEXT_CFA_NOT_ADVANCING),
             ),
-            (
-                self.eq(cfa, self.c64(0)),
-                BacktraceStatus::InvalidFrame,
-                REASON_NEXT_CFA_ZERO,
-            ),
-            (
-                self.cmp(IntPredicate::ULE, cfa, sp),
-                BacktraceStatus::InvalidFrame,
-                REASON_NEXT_CFA_NOT_ADVANCING,
-            ),
-            (
-                self.cmp(
-                    IntPredicate::UGE,
-                    self.add(index, self.c64(1)),
-                    self.c64(depth),
-                ),
-                BacktraceStatus::Truncated,
-                0,
-            ),
+            (last, outcome(BacktraceStatus::Truncated, 0)),
         ];
-        for (cond, status, reason) in conditions {
-            let stop = self.stop(&s, finish, status, reason);
-            let next = self.block("bt_check");
-            self.branch(cond, stop, next);
-            self.b.position_at_end(next);
+        let mut code = self.c64(0);
+        for (holds, value) in checks.into_iter().rev() {
+            let change = self
+                .b
+                .build_int_mul(self.sub(value, code), holds, "pick")
+                .expect("mul");
+            code = self.add(code, change);
         }
+        let stopping = self.block("bt_stopping");
+        let next = self.block("bt_next");
+        self.branch(self.ne(code, self.c64(0)), stopping, next);
+
+        self.b.position_at_end(stopping);
+        let status = self
+            .b
+            .build_and(code, self.c64(0xff), "status")
+            .expect("and");
+        self.store64(s.status, self.sub(status, one));
+        self.store64(
+            s.reason,
+            self.b
+                .build_right_shift(code, self.c64(8), false, "reason")
+                .expect("shr"),
+        );
+        self.jump(finish);
+
+        self.b.position_at_end(next);
         self.store64(s.ip, ra);
         self.store64(s.sp, cfa);
         self.store64(s.bp, next_bp);
@@ -595,6 +510,60 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         let len = self.add(frames_len, self.c64(BT_FRAMES as u64));
         self.write_record(bt.record, self.no_fail(), len);
         Ok(())
+    }
+
+    /// 1 when `v` is negative as an i64, else 0, without a branch. Both
+    /// the operand and the bit are hidden from LLVM (`llvm.bpf.passthrough`),
+    /// which would otherwise turn the shift, or the masks built from it,
+    /// back into compares and selects: branches in BPF.
+    fn sign_bit(&self, v: IntValue<'ctx>) -> IntValue<'ctx> {
+        let bit = self
+            .b
+            .build_right_shift(self.opaque(v), self.c64(63), false, "sign")
+            .expect("shr");
+        self.opaque(bit)
+    }
+
+    /// A branch-free halving search over `count` (a power of two) entries
+    /// of `stride` bytes at `table`, whose first 8 bytes are a PC: the index
+    /// of the last entry whose PC is <= `pc` (0 if none). A compare would
+    /// be a branch in BPF, doubling the verifier's paths at every step, so
+    /// `entry <= pc` becomes a mask from the sign of `pc - entry` (both are
+    /// below 2^63). The verifier bounds the index by the sum of the halves.
+    fn halving_search(
+        &self,
+        table: PointerValue<'ctx>,
+        pc: IntValue<'ctx>,
+        count: u32,
+        stride: u32,
+    ) -> IntValue<'ctx> {
+        let mut base = self.c64(0);
+        let mut half = count / 2;
+        while half > 0 {
+            let probe = self.add(base, self.c64(half as u64));
+            let offset = self
+                .b
+                .build_int_mul(probe, self.c64(stride as u64), "off")
+                .expect("mul");
+            // SAFETY (LLVM): probe < count, inside the table.
+            let at = unsafe {
+                self.b
+                    .build_in_bounds_gep(self.i8_t, table, &[offset], "entry")
+                    .expect("gep")
+            };
+            let entry = self.field(at, 0, 8, false);
+            // `half` when the entry is at or below pc, else 0. No mask of
+            // all ones: a 0/-1 value makes the verifier split its state.
+            let above = self.sign_bit(self.sub(pc, entry));
+            let at_or_below = self.b.build_xor(above, self.c64(1), "le").expect("xor");
+            let step = self
+                .b
+                .build_left_shift(at_or_below, self.c64(half.trailing_zeros() as u64), "step")
+                .expect("shl");
+            base = self.add(base, step);
+            half /= 2;
+        }
+        base
     }
 
     /// The frame slot `index` of a backtrace record whose payload is at `payload`.

@@ -42,10 +42,10 @@ pub struct MapFds {
     pub events: i32,
     /// The shared hash of per-trace loss counters (`u32` trace id → `u64`).
     pub losses: i32,
-    /// The array of unwind rows for `bt` (0: not loaded; see `ghostscope_dwarf::unwind`).
+    /// The pages of unwind rows for `bt` (0: not loaded; see `ghostscope_dwarf::unwind`).
     pub unwind_rows: i32,
-    /// The array of per-module unwind entries for `bt` (0: not loaded).
-    pub unwind_modules: i32,
+    /// The one-element page index of the unwind rows for `bt` (0: not loaded).
+    pub unwind_index: i32,
 }
 
 /// The LLVM BPF target, created once and reused for every program.
