@@ -295,16 +295,21 @@ def main():
         progress(f"  no probe        run {i + 1}/{n}: {vals[-1]:.2f} ns/call")
     rows.append(("no probe", vals, "ns/call", ""))
 
-    # (b) empty probe, (c) print probe
+    # (b) empty probe, (c) print probe, (d) print vs bt at depth 16 on a 16-frame stack
     empty_script = EMPTY_SCRIPT
-    for label, tag, script in (("empty probe", "empty", EMPTY_SCRIPT),
-                               ("print 3 ints + 64-byte string", "print", PRINT_SCRIPT)):
+    for label, tag, script, nest, gs_extra in (
+        ("empty probe", "empty", EMPTY_SCRIPT, 0, ()),
+        ("print 3 ints + 64-byte string", "print", PRINT_SCRIPT, 0, ()),
+        ("print, 16-frame stack", "print16", PRINT_SCRIPT, BT_NEST, ()),
+        (f"bt (depth {BT_DEPTH}), 16-frame stack", "bt16", BT_SCRIPT, BT_NEST,
+         ("--backtrace-depth", str(BT_DEPTH))),
+    ):
         if tag == "empty":
             script = empty_script
         vals, evs, calls = [], [], []
         argv = None
         for i in range(n):
-            r, info = run_probed(args, script, tag, i, notes)
+            r, info = run_probed(args, script, tag, i, notes, nest=nest, extra=gs_extra)
             if r is None and tag == "empty" and script == EMPTY_SCRIPT:
                 rc, err, argv = info
                 notes.add(f"empty trace body REJECTED (rc={rc}): {fmt_cmd(argv)}\n"
@@ -325,40 +330,14 @@ def main():
         if tag == "empty" and script == EMPTY_SCRIPT:
             notes.add("empty trace body `trace bench_target { }` was accepted")
         extra = f"events/calls: {sum(evs)}/{sum(calls)}"
-        if tag == "print" and sum(evs) != sum(calls):
-            notes.add(f"[print] {sum(calls) - sum(evs)} of {sum(calls)} calls produced "
-                      "no event line on stdout (dropped somewhere)")
+        if tag != "empty" and sum(evs) != sum(calls):
+            notes.add(f"[{tag}] {sum(calls) - sum(evs)} of {sum(calls)} calls produced "
+                      "no event on stdout (dropped somewhere)")
         if tag == "empty" and sum(evs) != 0:
             notes.add(f"[empty] unexpected: {sum(evs)} event lines written")
         rows.append((label, vals, "ns/call", extra))
-        cmds.append((label, fmt_cmd(argv) + " >OUT 2>ERR"))
-
-    # (d) backtraces: a 16-frame stack, print vs bt at depth 16
-    for label, tag, script, extra in (
-        ("print, 16-frame stack", "print16", PRINT_SCRIPT, ()),
-        (f"bt (depth {BT_DEPTH}), 16-frame stack", "bt16", BT_SCRIPT,
-         ("--backtrace-depth", str(BT_DEPTH))),
-    ):
-        vals, evs, calls = [], [], []
-        argv = None
-        for i in range(n):
-            r, info = run_probed(args, script, tag, i, notes, nest=BT_NEST, extra=extra)
-            if r is None:
-                rc, err, argv = info
-                die(f"ghostscope failed before ready (rc={rc})\n"
-                    f"command: {shlex.join(argv)}\nstderr:\n{err}")
-            argv = info
-            v, c, e = r
-            vals.append(v)
-            calls.append(c)
-            evs.append(e)
-            progress(f"  {tag:<15} run {i + 1}/{n}: {v:.2f} ns/call, "
-                     f"{c} calls, {e} events written")
-        if sum(evs) != sum(calls):
-            notes.add(f"[{tag}] {sum(calls) - sum(evs)} of {sum(calls)} calls produced "
-                      "no event on stdout (dropped somewhere)")
-        rows.append((label, vals, "ns/call", f"events/calls: {sum(evs)}/{sum(calls)}"))
-        cmds.append((label, fmt_cmd(argv) + f" >OUT 2>ERR (bench program: --nest {BT_NEST})"))
+        nested = f" (bench program: --nest {nest})" if nest else ""
+        cmds.append((label, fmt_cmd(argv) + " >OUT 2>ERR" + nested))
 
     # launch -> ready marker
     vals = []
