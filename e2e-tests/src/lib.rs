@@ -182,6 +182,12 @@ pub fn build_app_with_library(app: &str, lib: &str, flags: &[&str]) -> PathBuf {
     )
 }
 
+/// Builds `libbtchain<flags>.so` and `btchain<flags>` (which links it, with
+/// an rpath to its directory); returns the app.
+pub fn build_btchain_app(flags: &[&str]) -> PathBuf {
+    build_app_with_library("btchain", "libbtchain", flags)
+}
+
 /// A running fixture process, killed when dropped.
 pub struct Fixture {
     child: Child,

@@ -24,6 +24,27 @@ pub use codegen::{BpfCodegen, MapFds};
 pub use error::{ParseError, TraceFailure};
 pub use parser::{parse_script, parse_trace_block};
 
+/// Whether a script contains a `bt` statement anywhere, so the caller can
+/// load the unwind tables (ghostscope_dwarf::unwind) before compiling it.
+pub fn uses_backtrace(script: &ast::Script) -> bool {
+    fn any(stmts: &[ast::Stmt]) -> bool {
+        stmts.iter().any(|s| match s {
+            ast::Stmt::Backtrace { .. } => true,
+            ast::Stmt::If(i) => if_uses(i),
+            _ => false,
+        })
+    }
+    fn if_uses(i: &ast::IfStmt) -> bool {
+        any(&i.then)
+            || match &i.otherwise {
+                Some(ast::Else::If(inner)) => if_uses(inner),
+                Some(ast::Else::Block(b)) => any(b),
+                None => false,
+            }
+    }
+    script.traces.iter().any(|t| any(&t.body))
+}
+
 use ast::{TraceBlock, TracePattern};
 
 /// Settings that shape the generated programs.
@@ -44,6 +65,8 @@ pub struct CompileOptions {
     pub ringbuf_size: u32,
     /// Also return each program's LLVM IR text (for `--save-llvm-ir`).
     pub keep_llvm_ir: bool,
+    /// Most frames per `bt` (`--backtrace-depth`, 1..=128).
+    pub backtrace_depth: u8,
 }
 
 impl Default for CompileOptions {
@@ -56,6 +79,7 @@ impl Default for CompileOptions {
             compare_cap: 64,
             ringbuf_size: 262144,
             keep_llvm_ir: false,
+            backtrace_depth: 128,
         }
     }
 }

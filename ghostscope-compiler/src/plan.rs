@@ -305,6 +305,8 @@ pub enum PlanStmt {
     },
     /// `if` with soft-abort on read failures in the condition.
     If(PlanIf),
+    /// `bt`: unwind the user stack into a backtrace record.
+    Backtrace(PlanBacktrace),
     /// Evaluate and bind a scalar for later `LetRef`s.
     Let {
         /// Binding number.
@@ -312,6 +314,17 @@ pub enum PlanStmt {
         /// The value.
         value: Scalar,
     },
+}
+
+/// A checked `bt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanBacktrace {
+    /// Marker record offset.
+    pub marker: u32,
+    /// Offset of the backtrace record (`ghostscope_protocol::backtrace` layout).
+    pub record: u32,
+    /// Most frames to unwind.
+    pub depth: u8,
 }
 
 /// A checked `if`.

@@ -27,7 +27,9 @@ mod process;
 mod registers;
 mod scope;
 mod session;
+mod symbolize;
 mod types;
+pub mod unwind;
 
 pub use debug_source::{DebugLookup, DebugSource, DEFAULT_SEARCH_PATHS};
 pub use elf::{DebugLink, ElfFile, ElfSymbol, LoadSegment, TlsSegment};
@@ -46,3 +48,4 @@ pub use registers::{
 };
 pub use scope::Variable;
 pub use session::{DebugSession, LoadedModule, ProbeSite, ResolveError, SiteKind};
+pub use symbolize::Symbolizer;

@@ -255,6 +255,15 @@ impl Module {
         self.frames.cfa_at(pc)
     }
 
+    /// The module's compact unwind rows for in-kernel unwinding (see [`crate::unwind`]).
+    pub fn unwind_rows(&self) -> Vec<crate::unwind::UnwindRow> {
+        crate::unwind::rows_from_sections(
+            self.elf.section(".eh_frame"),
+            self.elf.eh_frame_address(),
+            self.elf.section(".debug_frame"),
+        )
+    }
+
     /// The outermost concrete function whose code contains `pc`.
     pub fn containing_function(&self, pc: u64) -> Option<u64> {
         let data = self.dwarf.as_ref()?;
@@ -340,6 +349,18 @@ impl Module {
                 })
                 .unwrap_or(false)
         })
+    }
+
+    /// The parsed DWARF, for the symbolizer.
+    pub(crate) fn dwarf_data(&self) -> Option<&DwarfData> {
+        self.dwarf.as_ref()
+    }
+
+    /// The file names of unit `u`'s line table, by DWARF file index.
+    pub(crate) fn unit_files(&self, u: usize) -> Vec<String> {
+        self.line_table(u)
+            .map(|t| t.files.clone())
+            .unwrap_or_default()
     }
 
     /// The source position of `pc`.

@@ -164,6 +164,27 @@ pub struct TraceLoader {
     losses: BpfHashMap<MapData, u32, u64>,
     events: Option<RingBuf<MapData>>,
     traces: BTreeMap<u32, LoadedTrace>,
+    /// The backtrace unwind maps, created on first use.
+    unwind: Option<UnwindMaps>,
+}
+
+/// The maps in-kernel backtraces read: pages of unwind rows and their index.
+struct UnwindMaps {
+    rows: std::os::fd::OwnedFd,
+    index: std::os::fd::OwnedFd,
+}
+
+/// What the unwind maps hold, as raw map values.
+#[derive(Debug, Clone, Copy)]
+pub struct UnwindContents<'a> {
+    /// Most pages the rows map holds.
+    pub max_pages: u32,
+    /// Bytes per page.
+    pub page_size: u32,
+    /// Pages, concatenated.
+    pub pages: &'a [u8],
+    /// The index: the one element of the index map.
+    pub index: &'a [u8],
 }
 
 impl TraceLoader {
@@ -192,7 +213,43 @@ impl TraceLoader {
             losses,
             events: Some(events),
             traces: BTreeMap::new(),
+            unwind: None,
         })
+    }
+
+    /// Creates the backtrace unwind maps (once) and fills them; returns
+    /// their file descriptors (rows, index) for the compiler. Called
+    /// again, it rewrites their contents.
+    pub fn load_unwind_tables(
+        &mut self,
+        contents: UnwindContents<'_>,
+    ) -> Result<(i32, i32), LoaderError> {
+        if self.unwind.is_none() {
+            let rows = maps::create(MapKind::UnwindRows {
+                pages: contents.max_pages,
+                value_size: contents.page_size,
+            })?;
+            let index = maps::create(MapKind::UnwindIndex {
+                value_size: contents.index.len() as u32,
+            })?;
+            self.unwind = Some(UnwindMaps { rows, index });
+        }
+        let maps = self.unwind.as_ref().expect("just created");
+        let rows_fd = maps.rows.as_raw_fd();
+        let index_fd = maps.index.as_raw_fd();
+        maps::fill_array(
+            rows_fd,
+            "unwind rows",
+            contents.pages,
+            contents.page_size as usize,
+        )?;
+        maps::fill_array(
+            index_fd,
+            "unwind index",
+            contents.index,
+            contents.index.len(),
+        )?;
+        Ok((rows_fd, index_fd))
     }
 
     /// File descriptor of the event ring buffer, for the compiler.

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backtrace;
 pub mod decode;
 pub mod meta;
 pub mod render;

@@ -68,6 +68,22 @@ pub enum StatementOutput {
         /// Normalised condition text.
         expr: String,
     },
+    /// `bt;` / `backtrace;`: a block of frame lines (output.md §6).
+    Backtrace {
+        /// Offset of the backtrace record ([`crate::backtrace`] layout).
+        record: u32,
+        /// Frames the record has room for (the configured depth).
+        depth: u8,
+        /// `bt raw`.
+        raw: bool,
+        /// Expand inlined calls (`inline`, the default; `noinline` turns it off).
+        inline: bool,
+        /// File names of the session's modules, by the index frames carry.
+        modules: Vec<String>,
+        /// What each module's unwind rows were shifted by: a frame's
+        /// module-relative PC is its recorded table PC minus this.
+        table_biases: Vec<u64>,
+    },
 }
 
 /// Where one captured value lives in the event, and how to read it.

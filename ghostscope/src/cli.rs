@@ -106,6 +106,10 @@ pub struct Cli {
     #[arg(long = "backtrace-depth", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=128))]
     pub backtrace_depth: Option<u8>,
 
+    /// `ebpf.backtrace_unwind_rows_max_entries` from the config file (not a flag).
+    #[arg(skip)]
+    pub backtrace_unwind_rows_max: Option<u32>,
+
     /// Print TEXT on its own line once every probe is attached.
     #[arg(long = "emit-ready-marker", value_name = "TEXT", hide = true)]
     pub ready_marker: Option<String>,

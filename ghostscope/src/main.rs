@@ -46,7 +46,7 @@ fn run() -> Result<u8> {
         print!("{SCRIPT_HELP}");
         return Ok(0);
     }
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
 
     let config = match config::load(cli.config.as_deref()) {
         Ok(c) => c,
@@ -55,6 +55,11 @@ fn run() -> Result<u8> {
             return Ok(1);
         }
     };
+    // Backtrace settings from the config file, unless the command line set them.
+    let ebpf = &config.config.ebpf;
+    cli.backtrace_depth
+        .get_or_insert(ebpf.backtrace_depth.clamp(1, 128) as u8);
+    cli.backtrace_unwind_rows_max = Some(ebpf.backtrace_unwind_rows_max_entries);
     let has_script = cli.script.is_some() || cli.script_file.is_some();
     let tui = !cli.dry_run && (cli.tui || !has_script);
     let log = logging::LogSettings::resolve(&cli, &config.config.general, tui);

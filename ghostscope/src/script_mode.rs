@@ -95,6 +95,7 @@ pub fn compile_options(cli: &Cli, keep_ir: bool) -> CompileOptions {
         input_pid: cli.pid,
         ringbuf_size: RINGBUF_SIZE,
         keep_llvm_ir: keep_ir,
+        backtrace_depth: cli.backtrace_depth.unwrap_or(128),
         ..CompileOptions::default()
     }
 }
@@ -163,6 +164,9 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
     let options = EngineOptions {
         pid: cli.pid,
         compile: compile_options(cli, keep_ir),
+        unwind_rows_max: cli
+            .backtrace_unwind_rows_max
+            .unwrap_or(ghostscope::engine::DEFAULT_UNWIND_ROWS),
     };
     let mut engine = Engine::new(Arc::new(session), options).map_err(|e| anyhow!(e))?;
     status.compiling(false);
@@ -218,11 +222,13 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
             .map_err(|e| anyhow!("failed to emit ready marker: {e}"))?;
     }
     status.attached(engine.attached_count());
+    let color = cli.script_output != Some(ScriptOutput::Plain) && io::stdout().is_terminal();
+    pump.set_backtrace_color(color);
     let mut sink = ScriptSink {
         format: EventFormat::new(
             cli.script_output.unwrap_or(ScriptOutput::Pretty),
             cli.script_timestamp.unwrap_or(ScriptTimestamp::Local),
-            cli.script_output != Some(ScriptOutput::Plain) && io::stdout().is_terminal(),
+            color,
         ),
         out: stdout,
         limit: cli.events_per_sec.unwrap_or(10_000),

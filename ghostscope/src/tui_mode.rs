@@ -65,6 +65,9 @@ pub fn run(cli: &Cli, config: &Config, target: Option<PathBuf>) -> Result<u8> {
         target: load_target,
         options: EngineOptions {
             compile: script_mode::compile_options(cli, false),
+            unwind_rows_max: cli
+                .backtrace_unwind_rows_max
+                .unwrap_or(ghostscope::engine::DEFAULT_UNWIND_ROWS),
             ..EngineOptions::new(cli.pid)
         },
         queue_capacity: DEFAULT_QUEUE_CAPACITY,

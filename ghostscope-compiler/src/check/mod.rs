@@ -12,6 +12,7 @@ mod places;
 use std::collections::{HashMap, HashSet};
 
 use ghostscope_dwarf::{DebugSession, ProbeSite, Variable};
+use ghostscope_protocol::backtrace::record_payload_size;
 use ghostscope_protocol::meta::{
     ExprErrorSlot, FormatPiece, FormatSpec, SlotKind, StatementMeta, StatementOutput,
 };
@@ -21,7 +22,8 @@ use ghostscope_protocol::{BaseEncoding, DumpStyle, TraceMeta, TypeDesc, ValueOri
 use crate::ast::{Else, Expr, IfStmt, Print, Stmt};
 use crate::format::{parse_format, Conversion, DumpLength, Piece};
 use crate::plan::{
-    Capture, CaptureKind, DumpLen, IntType, PlanElse, PlanIf, PlanStmt, Program, Scalar,
+    Capture, CaptureKind, DumpLen, IntType, PlanBacktrace, PlanElse, PlanIf, PlanStmt, Program,
+    Scalar,
 };
 use crate::CompileOptions;
 
@@ -204,14 +206,55 @@ impl Checker<'_> {
             Stmt::Print(p) => self.print(p).map(Some),
             Stmt::Let { name, value, .. } => self.let_binding(name, value),
             Stmt::If(i) => self.if_stmt(i).map(|i| Some(PlanStmt::If(i))),
-            Stmt::Backtrace { .. } => {
-                Err("Not implemented: backtraces ('bt') are not supported yet".to_string())
-            }
+            Stmt::Backtrace { options, .. } => Ok(Some(self.backtrace(options))),
             Stmt::Expr(e) => {
                 self.expr(e)?;
                 Ok(None)
             }
         }
+    }
+
+    /// `bt [raw|full|inline|noinline]…`: the last of `raw`/`full` and of
+    /// `inline`/`noinline` wins (script-language §4.4).
+    fn backtrace(&mut self, options: &[String]) -> PlanStmt {
+        let (mut raw, mut inline) = (false, true);
+        for o in options {
+            match o.as_str() {
+                "raw" => raw = true,
+                "full" => raw = false,
+                "inline" => inline = true,
+                "noinline" => inline = false,
+                _ => {}
+            }
+        }
+        let depth = self.options.backtrace_depth.clamp(1, 128);
+        let marker = self.layout.marker();
+        let (record, _) = self.layout.value(record_payload_size(depth));
+        let modules = (0..self.session.modules().len())
+            .map(|m| {
+                let path = self.session.module_path(m);
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string())
+            })
+            .collect();
+        self.meta.push(StatementMeta {
+            marker,
+            output: StatementOutput::Backtrace {
+                record,
+                depth,
+                raw,
+                inline,
+                modules,
+                table_biases: ghostscope_dwarf::unwind::table_biases(self.session),
+            },
+            expr_errors: Vec::new(),
+        });
+        PlanStmt::Backtrace(PlanBacktrace {
+            marker,
+            record,
+            depth,
+        })
     }
 
     fn let_binding(&mut self, name: &str, value: &Expr) -> Result<Option<PlanStmt>, String> {

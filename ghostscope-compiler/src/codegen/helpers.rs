@@ -181,16 +181,22 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             .build_int_compare(IntPredicate::SLT, v, zero, "neg")
             .expect("icmp");
         let nonneg = self.select(negative, zero, v);
-        let opaque = self.call_intrinsic(
-            "llvm.bpf.passthrough.i64.i64",
-            &[self.i32_t.const_zero(), nonneg],
-            "opaque",
-        );
+        let opaque = self.opaque(nonneg);
         let over = self
             .b
             .build_int_compare(IntPredicate::UGT, opaque, self.c64(max), "over")
             .expect("icmp");
         (self.select(over, self.c64(max), opaque), over)
+    }
+
+    /// `v`, hidden from LLVM's optimiser (`llvm.bpf.passthrough`), so it
+    /// cannot rewrite the arithmetic around it into compares and branches.
+    pub(super) fn opaque(&self, v: IntValue<'ctx>) -> IntValue<'ctx> {
+        self.call_intrinsic(
+            "llvm.bpf.passthrough.i64.i64",
+            &[self.i32_t.const_zero(), v],
+            "opaque",
+        )
     }
 
     /// An i64 constant.

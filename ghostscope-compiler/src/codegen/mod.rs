@@ -1,6 +1,7 @@
 //! [`Program`] → LLVM IR → BPF ELF object, through inkwell and LLVM's BPF
 //! backend. One module and one uprobe program per probe site.
 
+mod backtrace;
 mod capture;
 mod compare;
 mod eval;
@@ -43,6 +44,10 @@ pub struct MapFds {
     pub events: i32,
     /// The shared hash of per-trace loss counters (`u32` trace id → `u64`).
     pub losses: i32,
+    /// The pages of unwind rows for `bt` (0: not loaded; see `ghostscope_dwarf::unwind`).
+    pub unwind_rows: i32,
+    /// The one-element page index of the unwind rows for `bt` (0: not loaded).
+    pub unwind_index: i32,
 }
 
 /// The LLVM BPF target, created once and reused for every program.

@@ -1,11 +1,13 @@
 //! Text rendering of captured values, failure markers, format strings and
 //! ExprError lines, shared by the script-mode output and the TUI.
 
+mod backtrace;
 mod enums;
 mod value;
 
 use std::fmt::Write as _;
 
+pub use backtrace::{backtrace_lines, BacktraceStyle};
 pub use value::{
     push_escaped_c_string, read_int, render_value, render_value_as, ANONYMOUS_MEMBER_PREFIX,
     MAX_RENDER_DEPTH,

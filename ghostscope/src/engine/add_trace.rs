@@ -46,6 +46,11 @@ impl Engine {
                 return whole_failure(index_out_of_range(&block.pattern, target, k, sites.len()));
             }
         }
+        if block_uses_backtrace(&block) {
+            if let Err(e) = self.prepare_backtraces(&session) {
+                return whole_failure(e);
+            }
+        }
         let maps = self.maps();
         let mut addresses = Vec::new();
         for (i, site) in sites.into_iter().enumerate() {
@@ -157,6 +162,13 @@ fn index_out_of_range(pattern: &TracePattern, target: &str, k: usize, n: usize) 
             "Selected index {k} is out of range for {target} (valid 1..={n}). Use 'info' to view indices."
         ),
     }
+}
+
+/// Whether a block has a `bt` anywhere in its body.
+fn block_uses_backtrace(block: &ghostscope_compiler::ast::TraceBlock) -> bool {
+    ghostscope_compiler::uses_backtrace(&ghostscope_compiler::ast::Script {
+        traces: vec![block.clone()],
+    })
 }
 
 #[cfg(test)]

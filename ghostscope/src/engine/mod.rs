@@ -13,6 +13,7 @@
 //! ```
 
 mod add_trace;
+mod backtrace;
 mod loading;
 pub mod outlet;
 pub mod pump;
@@ -49,6 +50,8 @@ pub struct EngineOptions {
     pub pid: Option<u32>,
     /// Settings of the generated programs.
     pub compile: CompileOptions,
+    /// Most unwind rows loaded for `bt` (`ebpf.backtrace_unwind_rows_max_entries`).
+    pub unwind_rows_max: u32,
 }
 
 impl EngineOptions {
@@ -62,9 +65,13 @@ impl EngineOptions {
                 ringbuf_size: RINGBUF_SIZE,
                 ..CompileOptions::default()
             },
+            unwind_rows_max: DEFAULT_UNWIND_ROWS,
         }
     }
 }
+
+/// Default `ebpf.backtrace_unwind_rows_max_entries`.
+pub const DEFAULT_UNWIND_ROWS: u32 = 65_536;
 
 /// What can stop an engine from starting or working.
 #[derive(Debug, Error)]
@@ -104,6 +111,8 @@ pub struct Engine {
     registry: RegistrySender,
     registry_rx: Option<Receiver<RegistryChange>>,
     next_trace_id: u32,
+    /// The unwind maps (rows, index) once a trace with `bt` needed them.
+    unwind: Option<(i32, i32)>,
 }
 
 /// What an engine needs besides the debug info: the shared maps with the
@@ -149,6 +158,7 @@ impl Engine {
             registry,
             registry_rx: Some(registry_rx),
             next_trace_id: 0,
+            unwind: None,
         }
     }
 
@@ -177,10 +187,28 @@ impl Engine {
     }
 
     fn maps(&self) -> MapFds {
+        let (unwind_rows, unwind_index) = self.unwind.unwrap_or_default();
         MapFds {
             events: self.loader.events_fd(),
             losses: self.loader.losses_fd(),
+            unwind_rows,
+            unwind_index,
         }
+    }
+
+    /// Loads the unwind tables and gives the drain a symbolizer, the first
+    /// time a trace uses `bt`. Later traces share them.
+    fn prepare_backtraces(&mut self, session: &DebugSession) -> Result<(), String> {
+        if self.unwind.is_some() {
+            return Ok(());
+        }
+        let fds =
+            backtrace::load_unwind_tables(&mut self.loader, session, self.options.unwind_rows_max)?;
+        self.unwind = Some(fds);
+        let _ = self
+            .registry
+            .send(RegistryChange::Symbolizer(backtrace::symbolizer(session)));
+        Ok(())
     }
 
     /// Compiles a whole script in one call (script mode). Trace ids continue
@@ -191,6 +219,12 @@ impl Engine {
                 "the debug info was released; nothing more can be compiled".to_string(),
             ));
         };
+        if ghostscope_compiler::parse_script(script)
+            .is_ok_and(|s| ghostscope_compiler::uses_backtrace(&s))
+        {
+            self.prepare_backtraces(&session)
+                .map_err(ParseError::plain)?;
+        }
         let maps = self.maps();
         let out = compile_script(
             script,

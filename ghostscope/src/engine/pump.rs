@@ -7,9 +7,11 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ghostscope_loader::{EventStream, LoaderError, LossReader};
+use ghostscope_protocol::backtrace::FrameSymbolizer;
 use ghostscope_protocol::{DecodeError, DecodedEvent, EventDecoder, TraceMeta};
 use thiserror::Error;
 
@@ -38,7 +40,6 @@ pub trait EventSink {
 }
 
 /// A change to the set of traces the drain can decode.
-#[derive(Debug)]
 pub enum RegistryChange {
     /// A trace about to be attached: decode its events with this metadata.
     Add {
@@ -49,6 +50,8 @@ pub enum RegistryChange {
     },
     /// A trace that was unloaded.
     Remove(u32),
+    /// Names and source positions for backtrace frames, once `bt` is used.
+    Symbolizer(Arc<dyn FrameSymbolizer>),
 }
 
 /// The sending side of registry changes, held by the engine.
@@ -93,6 +96,11 @@ struct Pumped {
 }
 
 impl EventPump {
+    /// Colours backtrace blocks (pretty output on a terminal).
+    pub fn set_backtrace_color(&mut self, on: bool) {
+        self.decoder.set_backtrace_color(on);
+    }
+
     /// A drain of `stream` that decodes the traces `registry` announces.
     pub fn new(
         stream: EventStream,
@@ -238,6 +246,7 @@ fn apply_changes(
                 decoder.remove_trace(id);
                 targets.remove(&id);
             }
+            RegistryChange::Symbolizer(s) => decoder.set_symbolizer(s),
         }
     }
 }
