@@ -8,6 +8,20 @@
 
 #![warn(missing_docs)]
 
+mod app;
+mod command;
+mod format;
+mod layout;
+mod loading;
+mod output;
+mod save_file;
+mod source;
+mod srcpath;
+mod status_bar;
+mod styled;
+mod terminal;
+mod view;
+
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 
@@ -108,12 +122,13 @@ pub fn run(
     requests: RequestSink,
     events: Receiver<SessionEvent>,
 ) -> std::io::Result<UiExit> {
-    let _ = (config, requests, events);
-    Err(std::io::Error::other("the TUI is not written yet"))
+    terminal::run(config, requests, events)
 }
 
 /// Puts the terminal back (leaves the alternate screen, raw mode and mouse
 /// capture) if the TUI is running; a no-op otherwise. Safe to call from any
 /// thread and more than once: the binary's panic hook and fatal-error paths
 /// call it before they print.
-pub fn restore_terminal() {}
+pub fn restore_terminal() {
+    terminal::restore();
+}
