@@ -22,6 +22,9 @@ mod styled;
 mod terminal;
 mod view;
 
+#[cfg(test)]
+mod test_support;
+
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 

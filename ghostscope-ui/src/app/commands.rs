@@ -233,8 +233,8 @@ impl App {
         let file = file.unwrap_or_else(|| format!("command_session_{}.log", file_stamp()));
         match LogFile::create(&file) {
             Ok(log) => {
-                self.session_log = Some(log);
                 self.success(format!("Session logging started: {file}"));
+                self.session_log = Some(log);
             }
             Err(e) => self.error(format!("Cannot write {file}: {e}")),
         }
