@@ -24,6 +24,8 @@ mod view;
 
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod view_tests;
 
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;

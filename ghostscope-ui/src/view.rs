@@ -44,4 +44,7 @@ pub fn render(app: &App, frame: &mut Frame, now: Instant) {
     if let Some(r) = rects.status {
         status_bar::render(app, frame, r);
     }
+    if rects.source.is_some() {
+        crate::source::view::render_popup(app, frame);
+    }
 }

@@ -152,6 +152,16 @@ impl ScriptEditor {
             (KeyCode::End, _) | (KeyCode::Char('e'), true) => {
                 self.col = self.lines[self.row].chars().count()
             }
+            (KeyCode::Char('}'), false) => self.with_line(|e| {
+                // A closing brace on a blank line goes back one indent level.
+                let before = e.before_cursor();
+                if !before.is_empty() && before.chars().all(|c| c == ' ') {
+                    for _ in 0..before.len().min(4) {
+                        e.backspace();
+                    }
+                }
+                e.insert('}');
+            }),
             (KeyCode::Char(c), false) => self.with_line(|e| e.insert(c)),
             _ => {}
         }
@@ -185,7 +195,11 @@ mod tests {
         ed.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
         ed.key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
         typed(&mut ed, "print x;\n}");
-        assert_eq!(ed.body(), "if x {\n    print x;\n    }");
+        assert_eq!(
+            ed.body(),
+            "if x {\n    print x;\n}",
+            "auto-indent, dedent on brace"
+        );
         ed.key(KeyEvent::new(KeyCode::Home, KeyModifiers::NONE));
         ctrl(&mut ed, 'k');
         typed(&mut ed, "}");

@@ -69,8 +69,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
         }
     };
     frame.render_widget(Paragraph::new(lines), inner);
-    if let Some(popup) = &p.file_search {
-        render_file_search(app, popup, frame, area);
+}
+
+/// Draws the file-search popup over the whole screen, if it is open.
+pub fn render_popup(app: &App, frame: &mut Frame) {
+    if let Some(popup) = &app.source.file_search {
+        let screen = frame.area();
+        render_file_search(app, popup, frame, screen);
     }
 }
 
@@ -191,8 +196,18 @@ fn code_spans(
     spans
 }
 
+/// The end of a path that fits in `room` cells, with `…` in front when cut.
+fn tail_to_width(path: &str, room: usize) -> String {
+    let n = path.chars().count();
+    if n <= room || room < 2 {
+        return path.to_string();
+    }
+    let tail: String = path.chars().skip(n - (room - 1)).collect();
+    format!("…{tail}")
+}
+
 fn render_file_search(app: &App, popup: &FileSearch, frame: &mut Frame, area: Rect) {
-    let width = area.width.saturating_sub(4).clamp(20, 90).min(area.width);
+    let width = area.width.saturating_sub(4).clamp(20, 100).min(area.width);
     let height = (crate::source::file_search::MAX_RESULTS as u16 + 4).min(area.height);
     let rect = Rect::new(
         area.x + (area.width.saturating_sub(width)) / 2,
@@ -238,7 +253,11 @@ fn render_file_search(app: &App, popup: &FileSearch, frame: &mut Frame, area: Re
             } else {
                 Style::default()
             };
-            lines.push(Line::from(Span::styled(format!("  {}", f.shown), style)));
+            let room = (inner.width as usize).saturating_sub(2);
+            lines.push(Line::from(Span::styled(
+                format!("  {}", tail_to_width(&f.shown, room)),
+                style,
+            )));
         }
     }
     frame.render_widget(Paragraph::new(lines), inner);
