@@ -99,7 +99,9 @@ pub fn render(app: &App, frame: &mut Frame, now: Instant) {
         _ => (format!("Loading Ghostscope... {spinner}"), Color::Cyan),
     };
     let width = area.width.saturating_sub(4).min(100);
-    let height = area.height.saturating_sub(2).min(30);
+    // Room for the head, the gauge, the module list and the footer.
+    let modules = app.progress.as_ref().map_or(0, |(p, _)| p.modules.len()) as u16;
+    let height = area.height.saturating_sub(2).min(modules + 12);
     let rect = Rect::new(
         area.x + (area.width - width) / 2,
         area.y + (area.height - height) / 2,

@@ -26,7 +26,11 @@ const CURSOR_LINE_BG: Color = Color::Rgb(45, 45, 60);
 pub fn render(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
     let p = &app.source;
     let title = match p.dwarf_path() {
-        Some(path) => format!("Source Code: {path}"),
+        // Keep the end of a long path: the file name matters most.
+        Some(path) => format!(
+            "Source Code: {}",
+            tail_to_width(path, (area.width as usize).saturating_sub(16))
+        ),
         None => "Source Code".to_string(),
     };
     let mut block = panel_block(title, focused);
