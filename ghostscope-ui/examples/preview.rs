@@ -273,7 +273,7 @@ impl FakeEngine {
                         format!("o->total = {}", seq as f64 * 1.5),
                         format!("o->customer = \"alice\" (seq {seq})"),
                     ];
-                    if seq % 7 == 0 {
+                    if seq.is_multiple_of(7) {
                         lines.push("backtrace: complete, 3 frames (max 128)".into());
                         lines.push("  #0 update_order(struct order* o, double amount) at orders.c:13:14 [orderd+0x1149]".into());
                         lines.push("  #1 place_order(struct order* o) at orders.c:20:12 [orderd+0x11a0]".into());
@@ -288,13 +288,13 @@ impl FakeEngine {
                             .format("%Y-%m-%d %H:%M:%S%.3f")
                             .to_string(),
                         lines,
-                        error: seq % 13 == 0,
+                        error: seq.is_multiple_of(13),
                     }
                 })
                 .collect();
             if let Some(t) = self.traces.get_mut(&trace_id) {
                 t.hits += per_tick as u64;
-                if self.flood && n % 10 == 0 {
+                if self.flood && n.is_multiple_of(10) {
                     t.lost += 17;
                     let total = t.lost;
                     let target = t.target.clone();
