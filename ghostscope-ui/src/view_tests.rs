@@ -216,3 +216,46 @@ fn ctrl_c_hint_and_launch_status() {
     h.ctrl('c');
     insta::assert_snapshot!(draw(&mut h, 100, 12).backend());
 }
+
+/// One second of a 100,000 events/s flood (100 batches of 1,000) with the
+/// 30 frames drawn in that second must cost far less than the second.
+#[test]
+fn a_flood_is_cheap_to_absorb_and_draw() {
+    let mut h = Harness::ready();
+    let batches: Vec<Vec<ghostscope_protocol::session::TraceEvent>> = (0..100)
+        .map(|b| {
+            (0..1000)
+                .map(|i| {
+                    event(
+                        0,
+                        &[
+                            &format!("o->total = {}", b * 1000 + i),
+                            "o->customer = \"alice\"",
+                            "backtrace: complete, 3 frames (max 128)",
+                            "  #0 update_order(struct order* o) at orders.c:13:14 [orderd+0x1149]",
+                        ],
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    h.app.resize(Rect::new(0, 0, 200, 50));
+    let start = std::time::Instant::now();
+    for (k, batch) in batches.into_iter().enumerate() {
+        h.session(SessionEvent::Events(batch));
+        if k % 3 == 0 {
+            let now = h.now;
+            terminal
+                .draw(|f| crate::view::render(&h.app, f, now))
+                .unwrap();
+        }
+    }
+    let took = start.elapsed();
+    eprintln!("100,000 events + 34 frames: {took:?}");
+    assert_eq!(h.app.output.total(), 100_000);
+    assert_eq!(h.app.output.cards().len(), h.app.config.ebpf_max_messages);
+    // Unoptimised builds are about ten times slower.
+    let budget = if cfg!(debug_assertions) { 5000 } else { 500 };
+    assert!(took < Duration::from_millis(budget), "took {took:?}");
+}
