@@ -299,19 +299,9 @@ mod tests {
         state: TraceState,
     ) -> TraceInfo {
         TraceInfo {
-            trace_id: id,
-            target: target.into(),
             body: body.into(),
             index,
-            state,
-            pc: 0x1000,
-            module: "/opt/orderd/bin/orderd".into(),
-            function: None,
-            source: None,
-            pid: Some(48211),
-            host_pid: None,
-            hits: 0,
-            lost: 0,
+            ..crate::test_support::trace_info(id, target, 1, state)
         }
     }
 

@@ -99,19 +99,9 @@ mod tests {
 
     fn t(id: u32, target: &str, state: TraceState, hits: u64, lost: u64) -> TraceInfo {
         TraceInfo {
-            trace_id: id,
-            target: target.into(),
-            body: String::new(),
-            index: None,
-            state,
-            pc: 0,
-            module: String::new(),
-            function: None,
-            source: None,
-            pid: None,
-            host_pid: None,
             hits,
             lost,
+            ..crate::test_support::trace_info(id, target, 1, state)
         }
     }
 

@@ -11,6 +11,12 @@ pub fn plain(line: &Line<'_>) -> String {
     line.spans.iter().map(|s| s.content.as_ref()).collect()
 }
 
+/// The text of each line.
+#[cfg(test)]
+pub fn plain_lines(lines: &[Line<'_>]) -> Vec<String> {
+    lines.iter().map(plain).collect()
+}
+
 /// A span in one colour.
 pub fn colored(text: impl Into<String>, color: Color) -> Span<'static> {
     Span::styled(text.into(), Style::default().fg(color))

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ghostscope_protocol::session::{
     DebugSourceCounts, LoadProgress, ModuleLoad, ModuleLoadState, ModuleSources, Reply, Request,
     RequestId, SessionEvent, SessionReady, SourcePosition, TraceEvent, TraceInfo, TraceState,
@@ -12,7 +12,7 @@ use ghostscope_protocol::session::{
 use ratatui::layout::Rect;
 
 use crate::app::{App, Phase};
-use crate::styled::plain;
+use crate::styled::plain_lines;
 use crate::UiConfig;
 
 /// The DWARF path of the fixture source file.
@@ -87,6 +87,21 @@ pub fn progress(done: bool) -> LoadProgress {
     }
 }
 
+/// The engine's `Ready` for `orderd`, opening `orders.c` at `main`.
+pub fn ready_event() -> SessionEvent {
+    SessionEvent::Ready(SessionReady {
+        pid: Some(4242),
+        main_module: "/opt/orderd/bin/orderd".into(),
+        main_source: Some(SourcePosition {
+            file: ORDERS_C.into(),
+            line: 23,
+            column: 0,
+        }),
+        progress: progress(true),
+        launch_program: None,
+    })
+}
+
 /// One event with these payload lines.
 pub fn event(trace_id: u32, lines: &[&str]) -> TraceEvent {
     TraceEvent {
@@ -136,17 +151,7 @@ impl Harness {
     /// requests answered.
     pub fn ready_with(config: UiConfig) -> Harness {
         let mut h = Harness::loading(config);
-        h.session(SessionEvent::Ready(SessionReady {
-            pid: Some(4242),
-            main_module: "/opt/orderd/bin/orderd".into(),
-            main_source: Some(SourcePosition {
-                file: ORDERS_C.into(),
-                line: 23,
-                column: 0,
-            }),
-            progress: progress(true),
-            launch_program: None,
-        }));
+        h.session(ready_event());
         for (id, r) in h.app.take_requests() {
             match r {
                 Request::SourceFiles => h.reply(
@@ -199,6 +204,17 @@ impl Harness {
         );
     }
 
+    /// A left click at a screen cell.
+    pub fn click(&mut self, column: u16, row: u16) {
+        let event = MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        self.app.on_mouse(event, self.now);
+    }
+
     /// Types text (`\n` is Enter).
     pub fn typed(&mut self, text: &str) {
         for c in text.chars() {
@@ -229,7 +245,7 @@ impl Harness {
 
     /// The command panel's scrollback as text.
     pub fn scrollback(&self) -> Vec<String> {
-        self.app.command.scrollback.iter().map(plain).collect()
+        plain_lines(&self.app.command.scrollback)
     }
 
     /// The scrollback lines after the last prompt line.

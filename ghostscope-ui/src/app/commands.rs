@@ -8,6 +8,13 @@ use ratatui::text::{Line, Span};
 
 use super::logs::{file_stamp, LogFile};
 use super::{App, Pending};
+
+/// The two real-time logs.
+#[derive(Clone, Copy)]
+enum LogKind {
+    Output,
+    Session,
+}
 use crate::command::panel::PROMPT;
 use crate::command::parse::{
     parse, Command, DescribeKind, InfoCommand, ParseError, SaveFilter, SrcpathCommand,
@@ -59,8 +66,8 @@ impl App {
             Command::Delete(s) => self.change_traces("delete", s),
             Command::Source(file) => self.source_script(&file),
             Command::SaveTraces { filter, file } => self.save_traces(filter, file),
-            Command::SaveOutput(file) => self.start_output_log(file),
-            Command::SaveSession(file) => self.start_session_log(file),
+            Command::SaveOutput(file) => self.start_log(LogKind::Output, file),
+            Command::SaveSession(file) => self.start_log(LogKind::Session, file),
             Command::StopOutput => match self.output_log.take() {
                 Some(log) => self.success(format!(
                     "Output logging stopped: {} ({} lines written)",
@@ -210,31 +217,29 @@ impl App {
         }
     }
 
-    fn start_output_log(&mut self, file: Option<String>) {
-        if let Some(log) = &self.output_log {
+    /// `save output` / `save session`: starts a real-time log.
+    fn start_log(&mut self, kind: LogKind, file: Option<String>) {
+        let (what, prefix, started) = match kind {
+            LogKind::Output => ("Output", "ebpf_output", "Real-time output logging started"),
+            LogKind::Session => ("Session", "command_session", "Session logging started"),
+        };
+        let slot = match kind {
+            LogKind::Output => &self.output_log,
+            LogKind::Session => &self.session_log,
+        };
+        if let Some(log) = slot {
             let path = log.path.clone();
-            return self.error(format!("Output logging is already active: {path}"));
+            return self.error(format!("{what} logging is already active: {path}"));
         }
-        let file = file.unwrap_or_else(|| format!("ebpf_output_{}.log", file_stamp()));
+        let file = file.unwrap_or_else(|| format!("{prefix}_{}.log", file_stamp()));
         match LogFile::create(&file) {
             Ok(log) => {
-                self.output_log = Some(log);
-                self.success(format!("Real-time output logging started: {file}"));
-            }
-            Err(e) => self.error(format!("Cannot write {file}: {e}")),
-        }
-    }
-
-    fn start_session_log(&mut self, file: Option<String>) {
-        if let Some(log) = &self.session_log {
-            let path = log.path.clone();
-            return self.error(format!("Session logging is already active: {path}"));
-        }
-        let file = file.unwrap_or_else(|| format!("command_session_{}.log", file_stamp()));
-        match LogFile::create(&file) {
-            Ok(log) => {
-                self.success(format!("Session logging started: {file}"));
-                self.session_log = Some(log);
+                // The session log starts with the next command.
+                self.success(format!("{started}: {file}"));
+                match kind {
+                    LogKind::Output => self.output_log = Some(log),
+                    LogKind::Session => self.session_log = Some(log),
+                }
             }
             Err(e) => self.error(format!("Cannot write {file}: {e}")),
         }

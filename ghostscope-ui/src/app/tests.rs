@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ghostscope_protocol::session::{
     AddressDescription, AddressOutcome, AddressResult, FileInfo, Reply, Request, SessionEvent,
     SourcePosition, TraceOutcome, TraceSelector, TraceState,
@@ -56,17 +56,7 @@ fn loading_then_summary_then_main_layout() {
     assert!(h.app.progress.is_some());
     h.key(KeyCode::Char('x'));
     assert_eq!(h.app.phase, Phase::Loading, "keys wait for loading");
-    h.session(SessionEvent::Ready(SessionReady {
-        pid: Some(4242),
-        main_module: "/opt/orderd/bin/orderd".into(),
-        main_source: Some(SourcePosition {
-            file: ORDERS_C.into(),
-            line: 23,
-            column: 0,
-        }),
-        progress: progress(true),
-        launch_program: None,
-    }));
+    h.session(ready_event());
     assert!(matches!(h.app.phase, Phase::Summary(_)));
     let requests: Vec<Request> = h.requests().into_iter().map(|(_, r)| r).collect();
     assert_eq!(
@@ -809,30 +799,14 @@ fn mouse_click_on_a_line_number_traces_it() {
     let scroll = h.app.source.scroll;
     // Row of line 12 inside the border, column on the gutter.
     let row = r.y + 1 + (11 - scroll) as u16;
-    h.app.on_mouse(
-        MouseEvent {
-            kind: MouseEventKind::Down(MouseButton::Left),
-            column: r.x + 2,
-            row,
-            modifiers: KeyModifiers::NONE,
-        },
-        h.now,
-    );
+    h.click(r.x + 2, row);
     assert_eq!(
         h.app.command.script.as_ref().unwrap().target,
         format!("{ORDERS_C}:12")
     );
     h.key(KeyCode::Esc);
     // A click on the code only moves the cursor.
-    h.app.on_mouse(
-        MouseEvent {
-            kind: MouseEventKind::Down(MouseButton::Left),
-            column: r.x + 12,
-            row: row + 1,
-            modifiers: KeyModifiers::NONE,
-        },
-        h.now,
-    );
+    h.click(r.x + 12, row + 1);
     assert_eq!(h.app.source.cursor, 12);
     assert_eq!(h.app.focus, Panel::Source);
     assert_eq!(h.app.command.mode, CommandMode::Input);
@@ -840,15 +814,7 @@ fn mouse_click_on_a_line_number_traces_it() {
     h.app.focus = Panel::InteractiveCommand;
     h.command("ui mouse off");
     let out = h.app.rects().output.unwrap();
-    h.app.on_mouse(
-        MouseEvent {
-            kind: MouseEventKind::Down(MouseButton::Left),
-            column: out.x + 2,
-            row: out.y + 2,
-            modifiers: KeyModifiers::NONE,
-        },
-        h.now,
-    );
+    h.click(out.x + 2, out.y + 2);
     assert_eq!(h.app.focus, Panel::InteractiveCommand);
 }
 

@@ -7,7 +7,7 @@ use ghostscope_protocol::session::{
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 
-use super::hex;
+use super::{hex, place};
 use crate::command::parse::DescribeKind;
 use crate::styled::{bold, colored, colored_line, text_line};
 
@@ -279,15 +279,7 @@ pub fn described(
     )
     .into()];
     for a in addresses {
-        let place = match &a.source {
-            Some(s) => format!(
-                " — {} @ {}:{}",
-                if a.inline { "inline" } else { "call" },
-                s.file,
-                s.line
-            ),
-            None => String::new(),
-        };
+        let place = place(a.inline, a.source.as_ref());
         out.push(Line::from(vec![
             colored(format!("  [{}] ", a.index), Color::Yellow),
             bold(hex(a.pc), Color::White),
@@ -332,12 +324,8 @@ pub fn described(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::styled::plain;
+    use crate::styled::plain_lines as texts;
     use ghostscope_protocol::session::{SourcePosition, VariableDescription};
-
-    fn texts(lines: &[Line<'static>]) -> Vec<String> {
-        lines.iter().map(plain).collect()
-    }
 
     fn trace(id: u32, state: TraceState, lost: u64) -> TraceInfo {
         TraceInfo {

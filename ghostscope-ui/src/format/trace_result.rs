@@ -4,7 +4,7 @@ use ghostscope_protocol::session::{AddressResult, TraceOutcome};
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 
-use super::hex;
+use super::{hex, place};
 use crate::styled::{bold, colored, colored_line, text_line};
 
 /// The script as submitted: `trace <target> {`, the body indented, `}`.
@@ -72,15 +72,7 @@ pub fn trace_outcome(outcome: &TraceOutcome) -> Vec<Line<'static>> {
                 inline,
                 source,
             } => {
-                let place = match source {
-                    Some(s) => format!(
-                        " — {} @ {}:{}",
-                        if *inline { "inline" } else { "call" },
-                        s.file,
-                        s.line
-                    ),
-                    None => String::new(),
-                };
+                let place = place(*inline, source.as_ref());
                 out.push(Line::from(vec![
                     colored("  • ", Color::Green),
                     Span::raw(format!("{target} ({pc}){place} → ")),
@@ -103,12 +95,8 @@ pub fn trace_outcome(outcome: &TraceOutcome) -> Vec<Line<'static>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::styled::plain;
+    use crate::styled::{plain, plain_lines as texts};
     use ghostscope_protocol::session::{AddressOutcome, SourcePosition};
-
-    fn texts(lines: &[Line<'static>]) -> Vec<String> {
-        lines.iter().map(plain).collect()
-    }
 
     #[test]
     fn mixed_results() {

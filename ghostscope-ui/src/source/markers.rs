@@ -96,23 +96,12 @@ mod tests {
 
     fn trace(target: &str, file: &str, line: u32, state: TraceState) -> TraceInfo {
         TraceInfo {
-            trace_id: 0,
-            target: target.into(),
-            body: String::new(),
-            index: None,
-            state,
-            pc: 0,
-            module: String::new(),
-            function: None,
             source: Some(SourcePosition {
                 file: file.into(),
                 line,
                 column: 0,
             }),
-            pid: None,
-            host_pid: None,
-            hits: 0,
-            lost: 0,
+            ..crate::test_support::trace_info(0, target, line, state)
         }
     }
 
