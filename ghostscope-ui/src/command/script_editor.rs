@@ -236,6 +236,10 @@ mod tests {
         ed.key(KeyEvent::new(KeyCode::Right, KeyModifiers::NONE));
         ed.key(KeyEvent::new(KeyCode::Left, KeyModifiers::NONE));
         assert_eq!(ed.col, 6);
+        ctrl(&mut ed, 'a');
+        ctrl(&mut ed, 'i');
+        assert_eq!(ed.lines[1], "    let y = 1;");
+        assert_eq!(ctrl(&mut ed, 'c'), ScriptOutcome::Cancel);
         assert_eq!(
             ed.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
             ScriptOutcome::Cancel

@@ -145,6 +145,33 @@ mod tests {
     }
 
     #[test]
+    fn cursor_keys_edit_in_the_middle() {
+        let f = files();
+        let mut s = FileSearch::default();
+        s.query.set("conc");
+        press(&mut s, KeyCode::Char('b'), KeyModifiers::CONTROL, &f);
+        press(&mut s, KeyCode::Char('n'), KeyModifiers::NONE, &f);
+        assert_eq!(s.query.text(), "conn".to_string() + "c");
+        press(&mut s, KeyCode::Char('a'), KeyModifiers::CONTROL, &f);
+        press(&mut s, KeyCode::Char('/'), KeyModifiers::NONE, &f);
+        press(&mut s, KeyCode::Char('e'), KeyModifiers::CONTROL, &f);
+        press(&mut s, KeyCode::Backspace, KeyModifiers::NONE, &f);
+        assert_eq!(s.query.text(), "/conn");
+        press(&mut s, KeyCode::Left, KeyModifiers::NONE, &f);
+        press(&mut s, KeyCode::Char('f'), KeyModifiers::CONTROL, &f);
+        press(&mut s, KeyCode::Right, KeyModifiers::NONE, &f);
+        press(&mut s, KeyCode::Char('.'), KeyModifiers::NONE, &f);
+        assert_eq!(s.query.text(), "/conn.");
+        assert_eq!(s.results(&f).len(), 2);
+        press(&mut s, KeyCode::Char('u'), KeyModifiers::CONTROL, &f);
+        assert_eq!(s.query.text(), "");
+        assert_eq!(
+            press(&mut s, KeyCode::Char('c'), KeyModifiers::CONTROL, &f),
+            FileSearchOutcome::Cancelled
+        );
+    }
+
+    #[test]
     fn shows_at_most_ten() {
         let many: Vec<FileEntry> = (0..25)
             .map(|i| FileEntry {

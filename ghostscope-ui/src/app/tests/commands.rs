@@ -1,89 +1,14 @@
-//! The update loop driven with scripted session events and keys.
+//! Every input command: what it sends and the exact response text.
 
-use std::time::Duration;
-
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use ghostscope_protocol::session::{
-    AddressDescription, AddressOutcome, AddressResult, FileInfo, Reply, Request, SessionEvent,
-    SourcePosition, TraceOutcome, TraceSelector, TraceState,
+    FileInfo, Reply, Request, SessionEvent, TraceOutcome, TraceSelector, TraceState,
 };
 
+use super::super::*;
 use super::*;
 use crate::command::panel::CommandMode;
-use crate::output::panel::OutputMode;
 use crate::test_support::*;
-
-fn attached(target: &str, trace_id: u32) -> TraceOutcome {
-    TraceOutcome {
-        target: target.into(),
-        addresses: vec![AddressOutcome {
-            pc: 0x1149,
-            result: AddressResult::Attached {
-                trace_id,
-                inline: false,
-                source: Some(SourcePosition {
-                    file: "orders.c".into(),
-                    line: 12,
-                    column: 0,
-                }),
-            },
-        }],
-        error: None,
-    }
-}
-
-fn describe(index: usize, function: &str, line: u32) -> AddressDescription {
-    AddressDescription {
-        index,
-        pc: 0x1149,
-        module: "/opt/orderd/bin/orderd".into(),
-        function: Some(function.into()),
-        inline: false,
-        source: Some(SourcePosition {
-            file: ORDERS_C.into(),
-            line,
-            column: 0,
-        }),
-        variables: vec![],
-    }
-}
-
-#[test]
-fn loading_then_summary_then_main_layout() {
-    let mut h = Harness::loading(config());
-    assert_eq!(h.app.phase, Phase::Loading);
-    h.session(SessionEvent::Loading(progress(false)));
-    assert!(h.app.progress.is_some());
-    h.key(KeyCode::Char('x'));
-    assert_eq!(h.app.phase, Phase::Loading, "keys wait for loading");
-    h.session(ready_event());
-    assert!(matches!(h.app.phase, Phase::Summary(_)));
-    let requests: Vec<Request> = h.requests().into_iter().map(|(_, r)| r).collect();
-    assert_eq!(
-        requests,
-        vec![
-            Request::LinesWithCode {
-                file: ORDERS_C.into()
-            },
-            Request::SourceFiles
-        ]
-    );
-    assert_eq!(h.app.source.cursor, 22, "opens at main");
-    h.app.tick(h.now + SUMMARY_TIME);
-    assert_eq!(h.app.phase, Phase::Main);
-}
-
-#[test]
-fn load_failure_waits_for_a_key() {
-    let mut h = Harness::loading(config());
-    h.session(SessionEvent::LoadFailed("no such process".into()));
-    assert_eq!(h.app.exit, None);
-    h.key(KeyCode::Char('q'));
-    assert_eq!(
-        h.app.exit,
-        Some(UiExit::LoadFailed("no such process".into()))
-    );
-}
 
 #[test]
 fn trace_opens_the_editor_submits_and_shows_results() {
@@ -510,336 +435,6 @@ fn ui_help_clear_commands() {
 }
 
 #[test]
-fn quit_waits_for_stopped_or_times_out() {
-    let mut h = Harness::ready();
-    h.command("quit");
-    let (_, req) = h.one_request();
-    assert_eq!(req, Request::Shutdown);
-    assert_eq!(h.app.exit, None);
-    h.session(SessionEvent::Stopped { error: None });
-    assert_eq!(h.app.exit, Some(UiExit::Quit));
-
-    let mut h = Harness::ready();
-    h.command("exit");
-    h.app.tick(h.now + SHUTDOWN_TIMEOUT);
-    assert_eq!(h.app.exit, Some(UiExit::Quit));
-}
-
-#[test]
-fn ctrl_c_twice_within_two_seconds_quits() {
-    let mut h = Harness::ready();
-    h.ctrl('c');
-    assert_eq!(h.app.hint.as_ref().unwrap().0, "Press Ctrl+C again to exit");
-    assert!(h.requests().is_empty());
-    h.now += Duration::from_secs(3);
-    h.app.tick(h.now);
-    assert!(h.app.hint.is_none(), "the hint expires");
-    h.ctrl('c');
-    h.now += Duration::from_millis(500);
-    h.ctrl('c');
-    assert_eq!(h.one_request().1, Request::Shutdown);
-    h.session(SessionEvent::Stopped { error: None });
-    assert_eq!(h.app.exit, Some(UiExit::Quit));
-}
-
-#[test]
-fn engine_stop_and_disconnect() {
-    let mut h = Harness::ready();
-    h.session(SessionEvent::Stopped {
-        error: Some("ring buffer gone".into()),
-    });
-    assert_eq!(
-        h.app.exit,
-        Some(UiExit::EngineStopped(Some("ring buffer gone".into())))
-    );
-    let mut h = Harness::ready();
-    h.app.on_disconnect();
-    assert_eq!(h.app.exit, Some(UiExit::EngineStopped(None)));
-}
-
-#[test]
-fn events_losses_and_saturation() {
-    let mut h = Harness::ready();
-    h.session(SessionEvent::Events(vec![
-        event(0, &["a"]),
-        event(0, &["b"]),
-    ]));
-    assert_eq!(h.app.output.total(), 2);
-    h.session(SessionEvent::Loss {
-        trace_id: 0,
-        target: "update_order".into(),
-        lost: 5,
-        total: 9,
-    });
-    let loss = "⚠ eBPF output helper failed: trace #0 (update_order) lost 5 events in kernel before userspace delivery (total 9)";
-    assert_eq!(h.scrollback().last().unwrap(), loss);
-    assert_eq!(h.app.output.cards().back().unwrap().lines(), vec![loss]);
-    h.session(SessionEvent::QueueSaturated {
-        dropped: 100,
-        total: 300,
-        capacity: 65536,
-    });
-    assert_eq!(
-        h.scrollback().last().unwrap(),
-        "⚠ Trace queue saturated: dropped 100 events in last 1s (total 300, capacity 65536)"
-    );
-    assert_eq!(
-        h.app.output.cards().back().unwrap().lines(),
-        vec!["Warning: TUI trace queue saturated; dropped 100 events before display in last 1s (total 300, capacity 65536)"]
-    );
-    h.session(SessionEvent::Status("trace 'dl_fn' armed".into()));
-    assert_eq!(h.scrollback().last().unwrap(), "trace 'dl_fn' armed");
-}
-
-#[test]
-fn event_history_is_bounded() {
-    let mut cfg = config();
-    cfg.ebpf_max_messages = 100;
-    let mut h = Harness::ready_with(cfg);
-    for batch in 0..5 {
-        h.session(SessionEvent::Events(
-            (0..70).map(|i| event(batch, &[&i.to_string()])).collect(),
-        ));
-    }
-    assert_eq!(h.app.output.total(), 350);
-    assert_eq!(h.app.output.cards().len(), 100);
-    assert_eq!(h.app.output.cards()[0].number, Some(251));
-}
-
-#[test]
-fn focus_and_layout_keys() {
-    let mut h = Harness::ready();
-    assert_eq!(h.app.focus, Panel::InteractiveCommand);
-    h.key(KeyCode::Esc); // Command mode: global keys active
-    h.key(KeyCode::Tab);
-    assert_eq!(h.app.focus, Panel::Source);
-    h.key(KeyCode::Tab);
-    assert_eq!(h.app.focus, Panel::EbpfInfo);
-    h.app
-        .on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT), h.now);
-    assert_eq!(h.app.focus, Panel::Source);
-    h.ctrl('w');
-    h.typed("l");
-    assert_eq!(h.app.focus, Panel::EbpfInfo);
-    h.ctrl('w');
-    h.typed("h");
-    assert_eq!(h.app.focus, Panel::Source);
-    h.ctrl('w');
-    h.typed("v");
-    assert_eq!(h.app.layout, Layout::Vertical);
-    h.ctrl('w');
-    h.typed("j");
-    assert_eq!(h.app.focus, Panel::EbpfInfo);
-    h.ctrl('w');
-    h.typed("k");
-    assert_eq!(h.app.focus, Panel::Source);
-    h.key(KeyCode::F(2));
-    assert_eq!(h.app.layout, Layout::Horizontal);
-    h.ctrl('w');
-    h.typed("z");
-    assert!(h.app.fullscreen);
-    assert!(h.app.rects().output.is_none());
-    h.key(KeyCode::F(1));
-    assert!(!h.app.fullscreen);
-    // In Input mode, Tab completes instead of moving the focus.
-    h.key(KeyCode::Tab);
-    h.key(KeyCode::Tab);
-    assert_eq!(h.app.focus, Panel::InteractiveCommand);
-    h.typed("i");
-    assert_eq!(h.app.command.mode, CommandMode::Input);
-    h.typed("he");
-    h.key(KeyCode::Tab);
-    assert_eq!(h.app.command.input.text(), "help ");
-}
-
-#[test]
-fn space_and_r_in_the_source_panel() {
-    let mut h = Harness::ready();
-    h.app.focus = Panel::Source;
-    h.typed("12G ");
-    assert_eq!(h.app.command.mode, CommandMode::Script);
-    assert_eq!(h.app.focus, Panel::InteractiveCommand);
-    assert_eq!(
-        h.app.command.script.as_ref().unwrap().target,
-        format!("{ORDERS_C}:12")
-    );
-    h.key(KeyCode::Esc);
-    h.app.focus = Panel::Source;
-    h.typed("11GR");
-    let (id, req) = h.one_request();
-    assert_eq!(
-        req,
-        Request::Describe {
-            target: format!("{ORDERS_C}:11"),
-            verbose: false
-        }
-    );
-    h.reply(id, Reply::Described(vec![describe(1, "update_order", 11)]));
-    let (id, req) = h.one_request();
-    assert_eq!(
-        req,
-        Request::Describe {
-            target: "update_order".into(),
-            verbose: false
-        }
-    );
-    h.reply(id, Reply::Described(vec![describe(1, "update_order", 11)]));
-    assert_eq!(
-        h.app.command.script.as_ref().unwrap().target,
-        "update_order%return"
-    );
-    h.key(KeyCode::Esc);
-    h.app.focus = Panel::Source;
-    h.typed("13GR");
-    let (id, _) = h.one_request();
-    h.reply(id, Reply::Described(vec![describe(1, "update_order", 13)]));
-    let (id, _) = h.one_request();
-    h.reply(id, Reply::Described(vec![describe(1, "update_order", 11)]));
-    assert_eq!(
-        h.last_response().last().unwrap(),
-        "No function starts at this line"
-    );
-}
-
-#[test]
-fn file_search_popup_opens_a_file() {
-    let mut h = Harness::ready();
-    h.app.focus = Panel::Source;
-    h.typed("o");
-    assert!(h.app.source.file_search.is_some());
-    h.typed("CART");
-    let popup = h.app.source.file_search.as_ref().unwrap();
-    assert_eq!(popup.results(&h.app.file_list).len(), 1);
-    h.key(KeyCode::Enter);
-    assert!(h.app.source.file_search.is_none());
-    assert_eq!(h.app.source.dwarf_path(), Some("/build/orderd/src/cart.c"));
-    assert!(
-        matches!(h.app.source.content, SourceContent::Error(_)),
-        "cart.c is not in testdata"
-    );
-    h.typed("o");
-    h.ctrl('c');
-    assert!(h.app.source.file_search.is_none());
-}
-
-#[test]
-fn markers_follow_trace_updates_and_compiles() {
-    let mut h = Harness::ready();
-    h.command(&format!("trace {ORDERS_C}:13"));
-    h.ctrl('s');
-    let (id, _) = h.one_request();
-    assert_eq!(h.app.compiling.len(), 1);
-    h.reply(
-        id,
-        Reply::TraceAdded(TraceOutcome {
-            target: format!("{ORDERS_C}:13"),
-            addresses: vec![AddressOutcome {
-                pc: 0x1150,
-                result: AddressResult::Failed("verifier".into()),
-            }],
-            error: None,
-        }),
-    );
-    assert!(h.app.compiling.is_empty());
-    assert_eq!(h.app.failed_lines.len(), 1);
-    h.session(SessionEvent::TraceUpdated(trace_info(
-        0,
-        "x",
-        13,
-        TraceState::Active,
-    )));
-    assert!(
-        h.app.failed_lines.is_empty(),
-        "a trace on the line clears the failure"
-    );
-    h.session(SessionEvent::TraceRemoved(0));
-    assert!(h.app.traces.is_empty());
-}
-
-#[test]
-fn tab_completes_function_names_from_the_engine() {
-    let mut h = Harness::ready();
-    h.typed("trace upd");
-    h.key(KeyCode::Tab);
-    let (id, req) = h.one_request();
-    assert_eq!(
-        req,
-        Request::FunctionNames {
-            prefix: "upd".into(),
-            limit: 500
-        }
-    );
-    h.reply(id, Reply::FunctionNames(vec!["update_order".into()]));
-    assert_eq!(h.app.command.input.text(), "trace update_order ");
-    h.ctrl('u');
-    h.typed("trace ord");
-    h.key(KeyCode::Tab);
-    let (id, _) = h.one_request();
-    h.reply(id, Reply::FunctionNames(vec![]));
-    assert_eq!(
-        h.app.command.input.text(),
-        "trace orders.c:",
-        "file: from DWARF"
-    );
-    h.ctrl('u');
-    h.typed("info ");
-    h.key(KeyCode::Tab);
-    assert!(h.scrollback().is_empty(), "the first Tab lists nothing");
-    h.key(KeyCode::Tab);
-    assert_eq!(
-        h.scrollback().last().unwrap(),
-        "trace  source  file  share  function  line  address"
-    );
-}
-
-#[test]
-fn mouse_click_on_a_line_number_traces_it() {
-    let mut h = Harness::ready();
-    let r = h.app.rects().source.unwrap();
-    let scroll = h.app.source.scroll;
-    // Row of line 12 inside the border, column on the gutter.
-    let row = r.y + 1 + (11 - scroll) as u16;
-    h.click(r.x + 2, row);
-    assert_eq!(
-        h.app.command.script.as_ref().unwrap().target,
-        format!("{ORDERS_C}:12")
-    );
-    h.key(KeyCode::Esc);
-    // A click on the code only moves the cursor.
-    h.click(r.x + 12, row + 1);
-    assert_eq!(h.app.source.cursor, 12);
-    assert_eq!(h.app.focus, Panel::Source);
-    assert_eq!(h.app.command.mode, CommandMode::Input);
-    // With capture off, clicks do nothing.
-    h.app.focus = Panel::InteractiveCommand;
-    h.command("ui mouse off");
-    let out = h.app.rects().output.unwrap();
-    h.click(out.x + 2, out.y + 2);
-    assert_eq!(h.app.focus, Panel::InteractiveCommand);
-}
-
-#[test]
-fn output_panel_keys_through_the_app() {
-    let mut h = Harness::ready();
-    h.session(SessionEvent::Events(
-        (0..5).map(|i| event(0, &[&format!("n = {i}")])).collect(),
-    ));
-    h.key(KeyCode::Esc);
-    h.key(KeyCode::Tab);
-    h.key(KeyCode::Tab);
-    assert_eq!(h.app.focus, Panel::EbpfInfo);
-    h.typed("k");
-    assert_eq!(h.app.output.mode, OutputMode::Scroll);
-    h.typed("2G");
-    assert_eq!(h.app.output.current(), Some(1));
-    h.key(KeyCode::Enter);
-    assert_eq!(h.app.output.expanded, Some(0));
-    h.key(KeyCode::Esc);
-    h.typed("G");
-    assert_eq!(h.app.output.mode, OutputMode::Auto);
-}
-
-#[test]
 fn history_file_is_written_and_suggests() {
     let dir = temp_dir("history-file");
     let mut cfg = config();
@@ -860,5 +455,63 @@ fn history_file_is_written_and_suggests() {
     again.typed("hel");
     again.key(KeyCode::Enter);
     assert_eq!(again.last_response()[0], "📘 Ghostscope Commands:");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn info_line_and_address_and_filtered_saves() {
+    let mut h = Harness::ready();
+    h.command("i l orders.c:13 verbose");
+    assert_eq!(
+        h.one_request().1,
+        Request::Describe {
+            target: "orders.c:13".into(),
+            verbose: true
+        }
+    );
+    h.command("info address orderd:0x1149");
+    let (id, req) = h.one_request();
+    assert_eq!(
+        req,
+        Request::Describe {
+            target: "orderd:0x1149".into(),
+            verbose: false
+        }
+    );
+    h.reply(id, Reply::Described(vec![describe(1, "update_order", 13)]));
+    assert_eq!(
+        h.last_response()[..3],
+        [
+            "🔍 Address orderd:0x1149: 1 address",
+            "  [1] 0x1149 — call @ /build/orderd/src/orders.c:13",
+            "      Function: update_order",
+        ]
+    );
+    h.command("info line orders.c");
+    assert_eq!(
+        h.last_response(),
+        vec!["Usage: info line <file:line> [verbose|v]"]
+    );
+
+    let dir = temp_dir("filtered-save");
+    h.session(SessionEvent::TraceUpdated(trace_info(
+        0,
+        "update_order",
+        12,
+        TraceState::Active,
+    )));
+    h.session(SessionEvent::TraceUpdated(trace_info(
+        1,
+        "place_order",
+        17,
+        TraceState::Disabled,
+    )));
+    let file = dir.join("d.gs");
+    h.command(&format!("save traces disabled {}", file.display()));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("// Filter: disabled only\n// Traces: 1 total (0 enabled, 1 disabled)\n"));
+    assert!(text.contains("trace place_order {") && !text.contains("trace update_order {"));
+    h.command("ui mouse on");
+    assert_eq!(h.last_response(), vec!["✅ Mouse capture on"]);
     let _ = std::fs::remove_dir_all(dir);
 }
