@@ -27,6 +27,10 @@ impl App {
                 | Pending::LinesWithCode
                 | Pending::Complete { .. }
                 | Pending::Shutdown => {}
+                // `R` on a line the engine cannot resolve: nothing starts there.
+                Pending::ReturnLookup { .. } | Pending::ReturnConfirm { .. } => {
+                    self.no_function_here()
+                }
                 _ => self.error(message.clone()),
             }
             return;

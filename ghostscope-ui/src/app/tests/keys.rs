@@ -102,6 +102,14 @@ fn space_and_r_in_the_source_panel() {
         h.last_response().last().unwrap(),
         "No function starts at this line"
     );
+    h.app.focus = Panel::Source;
+    h.typed("10GR");
+    let (id, _) = h.one_request();
+    h.reply(id, Reply::Error("No addresses resolved for source line orders.c:10".into()));
+    assert_eq!(
+        h.last_response().last().unwrap(),
+        "No function starts at this line"
+    );
 }
 
 #[test]
