@@ -12,8 +12,17 @@ use crate::styled::{colored, plain, width};
 
 const SEP: &str = " │ ";
 
+/// A `file:line` target with only the file name (click-to-trace writes
+/// the whole DWARF path); other targets as written.
+fn short_target(target: &str) -> &str {
+    match crate::source::markers::split_file_line(target) {
+        Some((file, _)) if file.contains('/') => &target[file.rfind('/').map_or(0, |i| i + 1)..],
+        _ => target,
+    }
+}
+
 fn trace_item(t: &TraceInfo) -> Vec<Span<'static>> {
-    let head = format!("#{} {} ", t.trace_id, t.target);
+    let head = format!("#{} {} ", t.trace_id, short_target(&t.target));
     match t.state {
         TraceState::Disabled => vec![Span::raw(head), colored("off", Color::DarkGray)],
         TraceState::Pending => vec![Span::raw(head), colored("pending", Color::LightYellow)],
@@ -116,6 +125,11 @@ mod tests {
             "traces 3 (2 on) │ #0 place_order 1204 hits 0 lost │ #1 cart.c:88 off │ #2 0x4a1c 77 hits 3 lost"
         );
         assert_eq!(line.spans.last().unwrap().style.fg, Some(Color::Yellow));
+        let d = t(3, "/build/src/cart.c:12", TraceState::Disabled, 0, 0);
+        assert_eq!(
+            plain(&status_line(&[&d], 80)),
+            "traces 1 (0 on) │ #3 cart.c:12 off"
+        );
         let short = status_line(&[&a, &b, &c], 60);
         assert_eq!(
             plain(&short),

@@ -30,6 +30,14 @@ impl App {
         if key.kind == KeyEventKind::Release {
             return;
         }
+        // Esc quickly followed by a key reaches us as Alt+key (the terminal
+        // sends both bytes at once). No binding uses Alt, so take it apart.
+        if key.modifiers.contains(KeyModifiers::ALT) {
+            self.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE), now);
+            let mut rest = key;
+            rest.modifiers.remove(KeyModifiers::ALT);
+            return self.on_key(rest, now);
+        }
         match &self.phase {
             Phase::LoadFailed(e) => {
                 self.exit = Some(UiExit::LoadFailed(e.clone()));

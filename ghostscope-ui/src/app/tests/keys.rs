@@ -44,12 +44,20 @@ fn focus_and_layout_keys() {
     assert!(h.app.rects().output.is_none());
     h.key(KeyCode::F(1));
     assert!(!h.app.fullscreen);
+    // Esc and Tab sent together arrive as Alt+Tab: Command mode, then Tab.
+    h.app.focus = Panel::InteractiveCommand;
+    h.typed("i");
+    assert_eq!(h.app.command.mode, CommandMode::Input);
+    h.app
+        .on_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::ALT), h.now);
+    assert_eq!(h.app.command.mode, CommandMode::Command);
+    assert_eq!(h.app.focus, Panel::Source);
+    h.app.focus = Panel::InteractiveCommand;
+    h.typed("i");
     // In Input mode, Tab completes instead of moving the focus.
     h.key(KeyCode::Tab);
     h.key(KeyCode::Tab);
     assert_eq!(h.app.focus, Panel::InteractiveCommand);
-    h.typed("i");
-    assert_eq!(h.app.command.mode, CommandMode::Input);
     h.typed("he");
     h.key(KeyCode::Tab);
     assert_eq!(h.app.command.input.text(), "help ");
@@ -105,7 +113,10 @@ fn space_and_r_in_the_source_panel() {
     h.app.focus = Panel::Source;
     h.typed("10GR");
     let (id, _) = h.one_request();
-    h.reply(id, Reply::Error("No addresses resolved for source line orders.c:10".into()));
+    h.reply(
+        id,
+        Reply::Error("No addresses resolved for source line orders.c:10".into()),
+    );
     assert_eq!(
         h.last_response().last().unwrap(),
         "No function starts at this line"
