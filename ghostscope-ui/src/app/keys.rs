@@ -68,9 +68,11 @@ impl App {
             self.ctrl_w = false;
             return self.window_key(key);
         }
+        // Views that Esc / Ctrl+C close keep those keys for themselves.
         let popup_open = self.focus == Panel::Source && self.source.file_search.is_some();
         let searching = self.focus == Panel::Source && self.source.search.editing;
-        if !popup_open && !searching {
+        let expanded = self.focus == Panel::EbpfInfo && self.output.expanded.is_some();
+        if !popup_open && !searching && !expanded {
             match key.code {
                 KeyCode::F(1) => return self.toggle_fullscreen(),
                 KeyCode::F(2) => return self.toggle_layout(),

@@ -222,7 +222,12 @@ fn output_panel_keys_through_the_app() {
     assert_eq!(h.app.output.current(), Some(1));
     h.key(KeyCode::Enter);
     assert_eq!(h.app.output.expanded, Some(0));
+    h.ctrl('c');
+    assert_eq!(h.app.output.expanded, None, "Ctrl+C closes the expanded card");
+    assert!(h.app.hint.is_none(), "and is not the first press of a quit");
+    h.key(KeyCode::Enter);
     h.key(KeyCode::Esc);
+    assert_eq!(h.app.output.expanded, None);
     h.typed("G");
     assert_eq!(h.app.output.mode, OutputMode::Auto);
 }
