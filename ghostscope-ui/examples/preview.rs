@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run -p ghostscope-ui --example preview            # a few events a second
 //! cargo run --release -p ghostscope-ui --example preview -- --flood   # ~100,000 events/s
+//! cargo run -p ghostscope-ui --example preview -- --panic-on-trace    # the terminal survives a panic
 //! ```
 //!
 //! The stand-in loads two fake modules, opens `testdata/src/orders.c`,
@@ -357,6 +358,7 @@ fn engine(events: Sender<SessionEvent>, requests: Receiver<(RequestId, Request)>
 
 fn main() -> std::io::Result<()> {
     let flood = std::env::args().any(|a| a == "--flood");
+    let panic_on_trace = std::env::args().any(|a| a == "--panic-on-trace");
     let (event_tx, event_rx) = channel();
     let (request_tx, request_rx) = channel();
     let engine = thread::spawn(move || engine(event_tx, request_rx, flood));
@@ -367,6 +369,10 @@ fn main() -> std::io::Result<()> {
     let exit = run(
         config,
         Box::new(move |id, request| {
+            // The sink runs on the UI's thread: this shows a panic there.
+            if panic_on_trace && matches!(request, Request::AddTrace { .. }) {
+                panic!("--panic-on-trace: a panic on the UI thread");
+            }
             let _ = request_tx.send((id, request));
         }),
         event_rx,

@@ -75,12 +75,51 @@ impl Drop for TerminalGuard {
     }
 }
 
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync + 'static>;
+
+/// While the UI runs, a panic anywhere first puts the terminal back, so the
+/// panic message lands on the normal screen; the previous hook runs after.
+struct PanicGuard {
+    previous: Option<std::sync::Arc<PanicHook>>,
+}
+
+impl PanicGuard {
+    fn install() -> PanicGuard {
+        let previous = std::sync::Arc::new(std::panic::take_hook());
+        let chained = previous.clone();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            chained(info);
+        }));
+        PanicGuard {
+            previous: Some(previous),
+        }
+    }
+}
+
+impl Drop for PanicGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return; // Not while a hook may be running.
+        }
+        drop(std::panic::take_hook());
+        if let Some(previous) = self
+            .previous
+            .take()
+            .and_then(|p| std::sync::Arc::try_unwrap(p).ok())
+        {
+            std::panic::set_hook(previous);
+        }
+    }
+}
+
 /// Runs the UI until it exits.
 pub fn run(
     config: UiConfig,
     mut requests: RequestSink,
     events: Receiver<SessionEvent>,
 ) -> io::Result<UiExit> {
+    let panic_guard = PanicGuard::install();
     let guard = TerminalGuard::enter(config.mouse)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.hide_cursor()?;
@@ -88,6 +127,7 @@ pub fn run(
     let result = event_loop(&mut terminal, &mut app, &mut requests, &events);
     drop(terminal);
     drop(guard);
+    drop(panic_guard);
     result
 }
 

@@ -223,7 +223,10 @@ fn output_panel_keys_through_the_app() {
     h.key(KeyCode::Enter);
     assert_eq!(h.app.output.expanded, Some(0));
     h.ctrl('c');
-    assert_eq!(h.app.output.expanded, None, "Ctrl+C closes the expanded card");
+    assert_eq!(
+        h.app.output.expanded, None,
+        "Ctrl+C closes the expanded card"
+    );
     assert!(h.app.hint.is_none(), "and is not the first press of a quit");
     h.key(KeyCode::Enter);
     h.key(KeyCode::Esc);
