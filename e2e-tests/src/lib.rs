@@ -485,6 +485,19 @@ pub fn run_as_nobody(args: &[&str]) -> Run {
     Run::from(out)
 }
 
+/// Replaces every `0x<hex>` with `0xADDR`, for lines with run-dependent addresses.
+pub fn mask_addresses(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("0x") {
+        out.push_str(&rest[..i]);
+        out.push_str("0xADDR");
+        rest = rest[i + 2..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Groups event lines by their header (pretty output): header → payload lines.
 pub fn events_by_header(lines: &[String]) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();

@@ -213,7 +213,7 @@ fn string_body(pair: Pair<Rule>) -> String {
 
 fn expr(pair: Pair<Rule>) -> Result<Expr, ParseError> {
     match pair.as_rule() {
-        Rule::expr | Rule::unary_target => expr(pair.into_inner().next().expect("inner")),
+        Rule::expr => expr(pair.into_inner().next().expect("inner")),
         Rule::logical_or
         | Rule::logical_and
         | Rule::bit_or
@@ -246,10 +246,11 @@ fn expr(pair: Pair<Rule>) -> Result<Expr, ParseError> {
                 }
                 Rule::op_pointer => {
                     let operand = expr(inner.next().expect("operand"))?;
-                    Ok(if first.as_str() == "*" {
-                        Expr::Deref(Box::new(operand))
-                    } else {
-                        Expr::AddressOf(Box::new(operand))
+                    Ok(match (first.as_str(), operand) {
+                        ("*", operand) => Expr::Deref(Box::new(operand)),
+                        // `&*e` is `e`, and its expression text is `e`'s (script-language §4.1).
+                        (_, Expr::Deref(inner)) => *inner,
+                        (_, operand) => Expr::AddressOf(Box::new(operand)),
                     })
                 }
                 _ => expr(first),
@@ -604,6 +605,22 @@ mod tests {
                 "cast(p, \"struct order *\")"
             ]
         );
+    }
+
+    #[test]
+    fn address_of_a_dereference_folds_away() {
+        let s = parse_ok(
+            "trace f { print &*&*c; print &*(q + 0b1); print &*np; print *&x; print *p.next; print &*p.next; }",
+        );
+        let texts: Vec<String> = s.traces[0]
+            .body
+            .iter()
+            .map(|s| match s {
+                Stmt::Print(Print::Value(e)) => e.text(),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(texts, ["c", "(q+1)", "np", "*&x", "*p.next", "p.next"]);
     }
 
     #[test]

@@ -218,8 +218,11 @@ pub struct BytesEq {
     pub left: ByteOperand,
     /// Second operand.
     pub right: ByteOperand,
-    /// Bytes to compare; a dynamic length is clamped to `[0, compare_cap]`.
+    /// Bytes to compare; a dynamic length is clamped to `[0, limit]`.
     pub len: DumpLen,
+    /// Most bytes compared: `compare_cap`, or less for `strncmp` (the
+    /// string's length, an array operand's size).
+    pub limit: u32,
     /// Which builtin, for the ExprError flags.
     pub builtin: CompareBuiltin,
     /// Inside a `print`, the record that reports a read failure (the value

@@ -99,7 +99,10 @@ fn render_lines(meta: &TraceMeta, event: &[u8]) -> Vec<String> {
         }
         match &stmt.output {
             StatementOutput::Text(text) => lines.push(text.clone()),
-            StatementOutput::Value { expr, slot } => {
+            StatementOutput::Value {
+                alone: true, slot, ..
+            } => lines.push(render_slot(slot, event)),
+            StatementOutput::Value { expr, slot, .. } => {
                 lines.push(format!("{expr} = {}", render_slot(slot, event)))
             }
             StatementOutput::Format { pieces, args, .. } => {
@@ -163,7 +166,9 @@ mod tests {
                             offset: 64,
                             capacity: 8,
                             kind: SlotKind::Typed(TypeDesc::int()),
+                            origin: Default::default(),
                         },
+                        alone: false,
                     },
                     expr_errors: vec![ExprErrorSlot {
                         offset: 80,
@@ -217,6 +222,20 @@ mod tests {
                 "qty = 42",
                 "ExprError: memcmp(p, hex(\"41\")) (read error at NULL, flags: first-arg read-fail)"
             ]
+        );
+    }
+
+    #[test]
+    fn a_value_printed_alone_has_no_expression_prefix() {
+        let mut m = meta();
+        if let StatementOutput::Value { alone, .. } = &mut m.statements[2].output {
+            *alone = true;
+        }
+        let mut d = EventDecoder::new();
+        d.add_trace(m);
+        assert_eq!(
+            d.decode(&event(0, true)).unwrap().lines,
+            vec!["hello", "42"]
         );
     }
 

@@ -1,8 +1,11 @@
 //! ghostscope: printf debugging for live processes, without stopping them.
 
+mod bpffs;
 mod cli;
 mod compile_report;
+mod config;
 mod dry_run;
+mod logging;
 mod output;
 mod script_mode;
 mod startup;
@@ -29,8 +32,11 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<u8> {
-    // --script-help needs no other argument, check or privilege.
     let args: Vec<String> = std::env::args().collect();
+    if bpffs::is_prune(&args) {
+        return bpffs::run(&args[3..]);
+    }
+    // --script-help needs no other argument, check or privilege.
     let before_launch = args.iter().take_while(|a| *a != "--");
     if before_launch.clone().any(|a| a == "--script-help") {
         print!("{SCRIPT_HELP}");
@@ -38,14 +44,22 @@ fn run() -> Result<u8> {
     }
     let cli = Cli::parse();
 
-    if let Some(config) = &cli.config {
-        if !config.exists() {
-            eprintln!(
-                "❌ Configuration Error:\nSpecified configuration file does not exist: {}\n\n💡 Tips:\n  • Check the example config.toml in the project root\n  • Verify TOML syntax is correct\n  • Ensure all values use the correct format",
-                config.display()
-            );
+    let config = match config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}", e.report());
             return Ok(1);
         }
+    };
+    let has_script = cli.script.is_some() || cli.script_file.is_some();
+    let tui = !cli.dry_run && (cli.tui || !has_script);
+    let log = logging::LogSettings::resolve(&cli, &config.config.general, tui);
+    if let Err(e) = logging::init(&log) {
+        eprintln!("Failed to initialize logging: {e}");
+        return Ok(1);
+    }
+    if let Some(path) = &config.path {
+        tracing::info!("configuration loaded from {}", path.display());
     }
     if let Err(message) = startup::check_privileges() {
         eprintln!("{message}");
@@ -65,8 +79,7 @@ fn run() -> Result<u8> {
     if cli.script_output == Some(cli::ScriptOutput::Json) {
         bail!("--script-output json is not supported yet; use pretty or plain");
     }
-    let has_script = cli.script.is_some() || cli.script_file.is_some();
-    if !cli.dry_run && (cli.tui || !has_script) {
+    if tui {
         bail!("the TUI is not available yet; pass a script with -s or --script-file");
     }
 

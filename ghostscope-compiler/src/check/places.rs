@@ -2,6 +2,7 @@
 //! member access, indexing, dereference.
 
 use ghostscope_dwarf::{DebugSession, Location};
+use ghostscope_protocol::render::ANONYMOUS_MEMBER_PREFIX;
 use ghostscope_protocol::{AggregateKind, Bitfield, Member, TypeDesc};
 
 use crate::plan::{AddrOp, ArithOp, Scalar, Source};
@@ -154,9 +155,18 @@ fn offset_source(s: &Source, offset: u64, size: u64) -> Result<Source, String> {
     })
 }
 
-/// Finds `field` in an aggregate, looking into anonymous members.
-/// Returns the member and its offset from the aggregate's start.
+/// Finds `field` in an aggregate, looking into anonymous members. An
+/// anonymous member is also reachable by its rendered label `member_<index>`
+/// (output.md §3.6). Returns the member and its offset from the aggregate's start.
 pub(crate) fn find_member<'t>(members: &'t [Member], field: &str) -> Option<(&'t Member, u64)> {
+    let labelled = field
+        .strip_prefix(ANONYMOUS_MEMBER_PREFIX)
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| members.get(i))
+        .filter(|m| m.name.is_empty());
+    if let Some(m) = labelled {
+        return Some((m, m.offset));
+    }
     for m in members {
         if m.name == field {
             return Some((m, m.offset));
