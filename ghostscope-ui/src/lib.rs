@@ -5,6 +5,13 @@
 //! [`ghostscope_protocol::session`]: it sends [`Request`]s through a
 //! callback and reacts to the [`SessionEvent`]s it receives. It never calls
 //! aya, LLVM or gimli, and it never blocks the engine's event drain.
+//!
+//! Inside: `app` is the state and its update functions (keys, mouse,
+//! session events in; requests out), `view` draws it, `terminal` owns the
+//! terminal and the frame loop. Each panel has its state, keys and view in
+//! `source`, `output` and `command`; `format` turns replies into lines;
+//! `save_file`, `srcpath`, `layout`, `loading` and `status_bar` are what
+//! their names say.
 
 #![warn(missing_docs)]
 

@@ -297,6 +297,11 @@ impl App {
 
     /// The session channel closed.
     pub fn on_disconnect(&mut self) {
+        // After a load failure the engine is gone, but the user has not
+        // read the error yet: that screen waits for a key.
+        if matches!(self.phase, Phase::LoadFailed(_)) {
+            return;
+        }
         if self.exit.is_none() {
             self.exit = Some(if self.quitting.is_some() {
                 UiExit::Quit
@@ -314,7 +319,7 @@ impl App {
             SessionEvent::LoadFailed(e) => self.phase = Phase::LoadFailed(e),
             SessionEvent::Reply { id, reply } => {
                 if let Some(why) = self.pending.remove(&id) {
-                    self.on_reply(id, why, reply, now);
+                    self.on_reply(id, why, reply);
                 }
             }
             SessionEvent::Events(events) => {

@@ -1,8 +1,6 @@
 //! What the UI does with each reply of the engine, and Tab completion
 //! (which may need a reply: function names).
 
-use std::time::Instant;
-
 use ghostscope_protocol::session::{AddressResult, Reply, Request, RequestId, TraceSelector};
 use ratatui::style::Color;
 
@@ -19,7 +17,7 @@ use crate::styled::{colored_line, text_line};
 const FUNCTION_LIMIT: usize = 500;
 
 impl App {
-    pub(super) fn on_reply(&mut self, id: RequestId, why: Pending, reply: Reply, _now: Instant) {
+    pub(super) fn on_reply(&mut self, id: RequestId, why: Pending, reply: Reply) {
         if let Reply::Error(message) = &reply {
             self.compiling.retain(|(rid, _)| *rid != id);
             match why {

@@ -39,7 +39,8 @@ fn loading_then_summary_then_main_layout() {
 fn load_failure_waits_for_a_key() {
     let mut h = Harness::loading(config());
     h.session(SessionEvent::LoadFailed("no such process".into()));
-    assert_eq!(h.app.exit, None);
+    h.app.on_disconnect();
+    assert_eq!(h.app.exit, None, "the engine is gone, the error stays up");
     h.key(KeyCode::Char('q'));
     assert_eq!(
         h.app.exit,
