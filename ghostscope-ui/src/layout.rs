@@ -100,3 +100,72 @@ fn set(rects: &mut PanelRects, panel: Panel, rect: Rect) {
         Panel::InteractiveCommand => rects.command = Some(rect),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::config;
+    use std::time::Instant;
+
+    fn rects(f: impl FnOnce(&mut crate::UiConfig), size: Rect) -> (App, PanelRects) {
+        let mut cfg = config();
+        f(&mut cfg);
+        let app = App::new(cfg, Instant::now());
+        let r = panel_rects(size, &app);
+        (app, r)
+    }
+
+    #[test]
+    fn ratios_split_the_screen_above_the_status_bar() {
+        let size = Rect::new(0, 0, 100, 31);
+        let (_, r) = rects(|_| {}, size);
+        assert_eq!(r.source, Some(Rect::new(0, 0, 40, 30)));
+        assert_eq!(r.output, Some(Rect::new(40, 0, 30, 30)));
+        assert_eq!(r.command, Some(Rect::new(70, 0, 30, 30)));
+        assert_eq!(r.status, Some(Rect::new(0, 30, 100, 1)));
+        assert_eq!(r.at(45, 3), Some(Panel::EbpfInfo));
+
+        let (_, r) = rects(
+            |c| {
+                c.show_source_panel = false;
+                c.show_status_bar = false;
+                c.layout = Layout::Vertical;
+            },
+            size,
+        );
+        assert_eq!(r.source, None);
+        assert_eq!(r.status, None);
+        // Without two_panel_ratios: the last two of 4:3:3, so 1:1.
+        assert_eq!(r.output.unwrap().height + r.command.unwrap().height, 31);
+        assert!(r.output.unwrap().height.abs_diff(r.command.unwrap().height) <= 1);
+
+        let (_, r) = rects(
+            |c| {
+                c.show_source_panel = false;
+                c.two_panel_ratios = Some([3, 1]);
+            },
+            size,
+        );
+        assert_eq!(r.output.unwrap().width, 75);
+        assert_eq!(r.command.unwrap().width, 25);
+    }
+
+    #[test]
+    fn fullscreen_gives_the_focused_panel_everything() {
+        let size = Rect::new(0, 0, 80, 20);
+        let (mut app, _) = rects(|c| c.default_focus = Panel::EbpfInfo, size);
+        app.fullscreen = true;
+        let r = panel_rects(size, &app);
+        assert_eq!(r.output, Some(Rect::new(0, 0, 80, 19)));
+        assert_eq!((r.source, r.command), (None, None));
+        // A hidden source panel never takes the initial focus.
+        let (app, _) = rects(
+            |c| {
+                c.default_focus = Panel::Source;
+                c.show_source_panel = false;
+            },
+            size,
+        );
+        assert_eq!(app.focus, Panel::InteractiveCommand);
+    }
+}
