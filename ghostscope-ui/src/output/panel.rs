@@ -279,16 +279,21 @@ impl OutputPanel {
     fn keep_visible(&mut self) {
         if self.selected < self.top {
             self.top = self.selected;
+            return;
         }
-        loop {
-            let used: usize = (self.top..=self.selected)
-                .map(|i| self.cards[i].list_height())
-                .sum();
-            if used <= self.height.max(1) || self.top >= self.selected {
+        // The lowest first card that still shows the whole selection.
+        let rows = self.height.max(1);
+        let mut used = self.cards[self.selected].list_height();
+        let mut lowest_top = self.selected;
+        while lowest_top > 0 {
+            let more = used + self.cards[lowest_top - 1].list_height();
+            if more > rows {
                 break;
             }
-            self.top += 1;
+            used = more;
+            lowest_top -= 1;
         }
+        self.top = self.top.max(lowest_top);
     }
 
     /// How many cards from the selection fill `rows` rows going one way.
