@@ -259,3 +259,26 @@ fn a_flood_is_cheap_to_absorb_and_draw() {
     let budget = if cfg!(debug_assertions) { 5000 } else { 500 };
     assert!(took < Duration::from_millis(budget), "took {took:?}");
 }
+
+/// Tiny and odd terminal sizes draw without panicking, in every phase.
+#[test]
+fn any_size_draws() {
+    let mut loading = Harness::loading(config());
+    loading.session(SessionEvent::Loading(progress(false)));
+    let mut main = Harness::ready();
+    with_traces(&mut main);
+    many_events(&mut main);
+    main.command("help");
+    main.app.focus = Panel::Source;
+    main.typed("o");
+    let mut script = Harness::ready();
+    script.command("trace update_order");
+    script.typed("print 1;\nprint 2;\nprint 3;");
+    for (w, h) in [(1, 1), (2, 3), (5, 4), (12, 6), (30, 12), (7, 40), (200, 3)] {
+        draw(&mut loading, w, h);
+        draw(&mut script, w, h);
+        draw(&mut main, w, h);
+        main.app.fullscreen = !main.app.fullscreen;
+        draw(&mut main, w, h);
+    }
+}
