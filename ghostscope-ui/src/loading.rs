@@ -65,6 +65,44 @@ fn module_line(path: &str, state: &ModuleLoadState) -> Line<'static> {
     }
 }
 
+/// The module lines that fit in `room` rows: around the module being
+/// loaded (or the newest), with `… n more above/below` where cut.
+fn module_window(p: &LoadProgress, room: usize) -> Vec<Line<'static>> {
+    let all: Vec<Line<'static>> = p
+        .modules
+        .iter()
+        .map(|m| module_line(&m.path, &m.state))
+        .collect();
+    let n = all.len();
+    if n <= room || room < 3 {
+        return all.into_iter().take(room).collect();
+    }
+    let shown = room - 2;
+    let anchor = p
+        .modules
+        .iter()
+        .position(|m| m.state == ModuleLoadState::Loading)
+        .unwrap_or(n - 1);
+    let start = anchor.saturating_sub(shown / 3).min(n - shown);
+    let mut out = vec![colored_line(
+        if start > 0 {
+            format!("  … {start} more above")
+        } else {
+            String::new()
+        },
+        Color::DarkGray,
+    )];
+    out.extend(all[start..start + shown].iter().cloned());
+    let below = n - start - shown;
+    if below > 0 {
+        out.push(colored_line(
+            format!("  … {below} more below"),
+            Color::DarkGray,
+        ));
+    }
+    out
+}
+
 fn totals(p: &LoadProgress) -> (usize, usize, u64, u64, u64) {
     let mut done = 0;
     let (mut f, mut v, mut t) = (0, 0, 0);
@@ -148,24 +186,9 @@ pub fn render(app: &App, frame: &mut Frame, now: Instant) {
             .label(format!("{done}/{total} modules")),
         gauge,
     );
-    let mut lines: Vec<Line<'static>> = Vec::new();
-    if let Some(p) = progress {
-        let modules: Vec<Line<'static>> = p
-            .modules
-            .iter()
-            .map(|m| module_line(&m.path, &m.state))
-            .collect();
-        // Keep the newest modules in view when the list is long.
-        let room = list.height as usize;
-        let skip = modules.len().saturating_sub(room.saturating_sub(1).max(1));
-        if skip > 0 {
-            lines.push(colored_line(
-                format!("  … {skip} more above"),
-                Color::DarkGray,
-            ));
-        }
-        lines.extend(modules.into_iter().skip(skip));
-    }
+    let lines = progress.map_or_else(Vec::new, |p| {
+        module_window(p, (list.height as usize).saturating_sub(1))
+    });
     frame.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::TOP)),
         list,

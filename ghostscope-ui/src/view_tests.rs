@@ -49,6 +49,24 @@ fn loading_screen() {
 }
 
 #[test]
+fn loading_many_modules_keeps_the_one_loading_in_view() {
+    let mut h = Harness::loading(config());
+    let mut p = progress(false);
+    for k in 0..30 {
+        p.modules.push(ghostscope_protocol::session::ModuleLoad {
+            path: format!("/usr/lib/libm{k}.so"),
+            state: ghostscope_protocol::session::ModuleLoadState::Pending,
+        });
+    }
+    h.session(SessionEvent::Loading(p));
+    let t = draw(&mut h, 80, 24);
+    let text = t.backend().to_string();
+    assert!(text.contains("libc.so.6  loading"), "{text}");
+    assert!(text.contains("more below"), "{text}");
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
 fn loading_summary_and_failure() {
     let mut h = Harness::loading(config());
     h.session(SessionEvent::Ready(
