@@ -7,7 +7,11 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 packages=(
     llvm-19-dev libpolly-19-dev   # LLVM's BPF backend, linked statically
     zlib1g-dev libzstd-dev        # libraries the static LLVM link needs
-    gcc libc6-dev binutils        # fixtures and the demo are C programs; nm for tests
+    gcc libc6-dev binutils        # fixtures and the demo are C programs; nm, objcopy for tests
+    clang g++                     # fixtures built with clang and as C++
+    gdb                           # tests cross-check values against gdb -batch
+    tmux                          # TUI tests drive the real binary in tmux
+    bpftool                       # tests check that no BPF program is left loaded
     util-linux                    # setpriv, for the privilege test
 )
 missing=()

@@ -26,6 +26,10 @@ READY = "READY"
 EMPTY_SCRIPT = "trace bench_target { }"
 EMPTY_FALLBACK = 'trace bench_target { if 0 { print "x"; } }'
 PRINT_SCRIPT = 'trace bench_target { print "a={} b={} c={} s={:s.64}", a, b, c, s; }'
+BT_SCRIPT = "trace bench_target { bt; }"
+# bench_target + 11 nested frames + main + 2 libc frames + _start = 16 frames.
+BT_NEST = 11
+BT_DEPTH = 16
 
 # Processes we started and have not reaped yet; killed on any exit path.
 LIVE = []
@@ -103,8 +107,8 @@ def readline_timeout(f, timeout):
         buf += ch
 
 
-def start_bench(args, wait=True):
-    argv = [PROG, "--seconds", str(args.seconds)] + (["--wait"] if wait else [])
+def start_bench(args, wait=True, nest=0):
+    argv = [PROG, "--seconds", str(args.seconds), "--nest", str(nest)] + (["--wait"] if wait else [])
     p = spawn(argv, role="bench", stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
     if wait:
         line = readline_timeout(p.stdout, 10)
@@ -128,13 +132,14 @@ def finish_bench(p, go, timeout):
     return result
 
 
-def gs_argv(args, pid, script):
+def gs_argv(args, pid, script, extra=()):
     return [
         args.ghostscope, "-p", str(pid), "-s", script,
         "--script-output", "plain",
         "--script-output-events-per-sec", "0",
         "--no-status",
         "--emit-ready-marker", READY,
+        *extra,
     ]
 
 
@@ -151,11 +156,14 @@ def wait_ready_file(gs, path, timeout):
     return False
 
 
-def count_events(path):
+def count_events(path, backtrace=False):
+    """Event lines written; with `backtrace`, backtrace blocks (one per event)."""
     n = 0
     with open(path, "rb") as f:
         for line in f:
-            if line.rstrip(b"\n") != READY.encode():
+            if backtrace:
+                n += line.startswith(b"backtrace: ")
+            elif line.rstrip(b"\n") != READY.encode():
                 n += 1
     return n
 
@@ -169,13 +177,13 @@ class Notes:
             self.lines.append(msg)
 
 
-def run_probed(args, script, tag, i, notes):
+def run_probed(args, script, tag, i, notes, nest=0, extra=()):
     """One run with ghostscope attached. Returns (ns_per_call, calls, events)
     or None if ghostscope failed before becoming ready."""
     outp = os.path.join(OUT, f"{tag}.{i}.stdout")
     errp = os.path.join(OUT, f"{tag}.{i}.stderr")
-    bench = start_bench(args)
-    argv = gs_argv(args, bench.pid, script)
+    bench = start_bench(args, nest=nest)
+    argv = gs_argv(args, bench.pid, script, extra)
     with open(outp, "wb") as o, open(errp, "wb") as e:
         gs = spawn(argv, role="gs", stdin=subprocess.DEVNULL, stdout=o, stderr=e)
     if not wait_ready_file(gs, outp, args.ready_timeout):
@@ -192,7 +200,11 @@ def run_probed(args, script, tag, i, notes):
                 notes.add(f"[{tag}] ghostscope stderr: {line.strip()}")
     if rc != 0:
         notes.add(f"[{tag}] ghostscope exited with status {rc} after SIGINT")
-    events = count_events(outp)
+    events = count_events(outp, backtrace=script == BT_SCRIPT)
+    if script == BT_SCRIPT:
+        with open(outp, errors="replace") as f:
+            first = next((l.strip() for l in f if l.startswith("backtrace: ")), None)
+        notes.add(f"[{tag}] blocks read: {first}")
     if not args.keep_output:
         os.unlink(outp)
     return (float(res["ns_per_call"]), int(res["calls"]), events), argv
@@ -283,16 +295,21 @@ def main():
         progress(f"  no probe        run {i + 1}/{n}: {vals[-1]:.2f} ns/call")
     rows.append(("no probe", vals, "ns/call", ""))
 
-    # (b) empty probe, (c) print probe
+    # (b) empty probe, (c) print probe, (d) print vs bt at depth 16 on a 16-frame stack
     empty_script = EMPTY_SCRIPT
-    for label, tag, script in (("empty probe", "empty", EMPTY_SCRIPT),
-                               ("print 3 ints + 64-byte string", "print", PRINT_SCRIPT)):
+    for label, tag, script, nest, gs_extra in (
+        ("empty probe", "empty", EMPTY_SCRIPT, 0, ()),
+        ("print 3 ints + 64-byte string", "print", PRINT_SCRIPT, 0, ()),
+        ("print, 16-frame stack", "print16", PRINT_SCRIPT, BT_NEST, ()),
+        (f"bt (depth {BT_DEPTH}), 16-frame stack", "bt16", BT_SCRIPT, BT_NEST,
+         ("--backtrace-depth", str(BT_DEPTH))),
+    ):
         if tag == "empty":
             script = empty_script
         vals, evs, calls = [], [], []
         argv = None
         for i in range(n):
-            r, info = run_probed(args, script, tag, i, notes)
+            r, info = run_probed(args, script, tag, i, notes, nest=nest, extra=gs_extra)
             if r is None and tag == "empty" and script == EMPTY_SCRIPT:
                 rc, err, argv = info
                 notes.add(f"empty trace body REJECTED (rc={rc}): {fmt_cmd(argv)}\n"
@@ -313,13 +330,14 @@ def main():
         if tag == "empty" and script == EMPTY_SCRIPT:
             notes.add("empty trace body `trace bench_target { }` was accepted")
         extra = f"events/calls: {sum(evs)}/{sum(calls)}"
-        if tag == "print" and sum(evs) != sum(calls):
-            notes.add(f"[print] {sum(calls) - sum(evs)} of {sum(calls)} calls produced "
-                      "no event line on stdout (dropped somewhere)")
+        if tag != "empty" and sum(evs) != sum(calls):
+            notes.add(f"[{tag}] {sum(calls) - sum(evs)} of {sum(calls)} calls produced "
+                      "no event on stdout (dropped somewhere)")
         if tag == "empty" and sum(evs) != 0:
             notes.add(f"[empty] unexpected: {sum(evs)} event lines written")
         rows.append((label, vals, "ns/call", extra))
-        cmds.append((label, fmt_cmd(argv) + " >OUT 2>ERR"))
+        nested = f" (bench program: --nest {nest})" if nest else ""
+        cmds.append((label, fmt_cmd(argv) + " >OUT 2>ERR" + nested))
 
     # launch -> ready marker
     vals = []

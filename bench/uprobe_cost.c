@@ -1,8 +1,10 @@
 // uprobe_cost: calls bench_target() in a tight loop and reports ns per call.
 //
-// Usage: uprobe_cost [--seconds S | --iters N] [--wait]
+// Usage: uprobe_cost [--seconds S | --iters N] [--nest N] [--wait]
 //   --seconds S  run the timed loop for about S seconds (default 1.0)
 //   --iters N    run exactly N calls instead
+//   --nest N     call bench_target through N nested frames (a deeper stack
+//                for the backtrace rows; 0, the default, calls it directly)
 //   --wait       print "WAITING <pid>" and block until a line arrives on
 //                stdin before starting the timed loop (lets a tracer attach;
 //                EOF on stdin exits without running the loop)
@@ -26,6 +28,19 @@ __attribute__((noipa)) int bench_target(long a, long b, long c, const char *s) {
 }
 
 static volatile int sink;
+static int nest;
+
+// One frame per level: the barrier after each call keeps gcc from turning
+// the recursion into a loop or a tail call.
+__attribute__((noipa)) int nested(int depth, long a, long b, long c, const char *s) {
+    int r = depth <= 0 ? bench_target(a, b, c, s) : nested(depth - 1, a, b, c, s);
+    __asm__ volatile("" ::: "memory");
+    return r + 1;
+}
+
+static inline int call(long i, const char *s) {
+    return nest ? nested(nest - 1, i, i * 2, i ^ 0x55, s) : bench_target(i, i * 2, i ^ 0x55, s);
+}
 
 static long long now_ns(void) {
     struct timespec ts;
@@ -42,10 +57,12 @@ int main(int argc, char **argv) {
             seconds = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
             iters = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--nest") && i + 1 < argc) {
+            nest = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--wait")) {
             wait_for_go = 1;
         } else {
-            fprintf(stderr, "usage: %s [--seconds S | --iters N] [--wait]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--seconds S | --iters N] [--nest N] [--wait]\n", argv[0]);
             return 2;
         }
     }
@@ -57,7 +74,7 @@ int main(int argc, char **argv) {
 
     // Warm-up (unprobed): faults in the code page of bench_target.
     int acc = 0;
-    for (long i = 0; i < 1000; i++) acc += bench_target(i, i * 2, i ^ 0x55, str);
+    for (long i = 0; i < 1000; i++) acc += call(i, str);
     sink = acc;
 
     if (wait_for_go) {
@@ -70,14 +87,14 @@ int main(int argc, char **argv) {
     long calls = 0;
     long long start = now_ns(), end;
     if (iters > 0) {
-        for (long i = 0; i < iters; i++) acc += bench_target(i, i * 2, i ^ 0x55, str);
+        for (long i = 0; i < iters; i++) acc += call(i, str);
         calls = iters;
         end = now_ns();
     } else {
         long long deadline = start + (long long)(seconds * 1e9);
         do {
             for (long i = calls; i < calls + CHUNK; i++)
-                acc += bench_target(i, i * 2, i ^ 0x55, str);
+                acc += call(i, str);
             calls += CHUNK;
             end = now_ns();
         } while (end < deadline);

@@ -1,5 +1,5 @@
-//! Support for ghostscope's end-to-end tests: compile C fixtures with gcc,
-//! start them, run the real `ghostscope` binary against them as root, and
+//! Support for ghostscope's end-to-end tests: compile C, C++ and Rust
+//! fixtures (gcc, g++, rustc), start them, run the real `ghostscope` binary against them as root, and
 //! collect what it prints. Nothing here mocks the kernel, aya or LLVM.
 
 use std::io::{BufRead, BufReader, Read};
@@ -8,6 +8,14 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
+
+pub mod split_debug;
+mod truth;
+pub mod tty;
+pub use truth::{
+    call_record_script, compare_with_truth, trace_calls_against_truth, CallRecord, TracedCalls,
+    TruthReport,
+};
 
 /// Marker ghostscope prints once every probe is attached.
 pub const READY: &str = "GS_E2E_READY";
@@ -50,7 +58,7 @@ pub fn ghostscope_bin() -> PathBuf {
 }
 
 /// Cargo's target directory.
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| workspace().join("target"))
@@ -58,18 +66,41 @@ fn target_dir() -> PathBuf {
 
 /// Compiles `fixtures/<name>.c` with `compiler` and `flags`; cached per flag set.
 pub fn build_fixture(name: &str, compiler: &str, flags: &[&str]) -> PathBuf {
-    let tag = flags_tag(flags);
     build_fixture_with(
-        name,
+        &format!("{name}.c"),
         compiler,
         flags,
         &[],
-        &format!("{name}_{compiler}_{tag}"),
+        &format!("{name}_{compiler}_{}", flag_tag(flags)),
     )
 }
 
-/// Compiler flags as part of a file name: `-g -O2` → `g_O2`.
-fn flags_tag(flags: &[&str]) -> String {
+/// Compiles `fixtures/<name>.cpp` with g++ and `flags`; cached per flag set.
+pub fn build_cxx_fixture(name: &str, flags: &[&str]) -> PathBuf {
+    build_fixture_with(
+        &format!("{name}.cpp"),
+        "g++",
+        flags,
+        &[],
+        &format!("{name}_gxx_{}", flag_tag(flags)),
+    )
+}
+
+/// Compiles `fixtures/<name>.rs` with rustc (`$RUSTC` if set) and `flags`,
+/// for example `["-g", "-C", "opt-level=2"]`; cached per flag set.
+pub fn build_rust_fixture(name: &str, flags: &[&str]) -> PathBuf {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    build_fixture_with(
+        &format!("{name}.rs"),
+        &rustc,
+        flags,
+        &[],
+        &format!("{name}_rustc_{}", flag_tag(flags)),
+    )
+}
+
+/// A file-name-safe tag for a set of compiler flags.
+fn flag_tag(flags: &[&str]) -> String {
     flags
         .iter()
         .map(|f| f.trim_start_matches('-').replace(['=', '/'], "_"))
@@ -77,10 +108,10 @@ fn flags_tag(flags: &[&str]) -> String {
         .join("_")
 }
 
-/// Compiles `fixtures/<name>.c` into `<target>/e2e-fixtures/<output>`, with
+/// Compiles `fixtures/<source>` into `<target>/e2e-fixtures/<output>`, with
 /// `link_args` after the source file.
 fn build_fixture_with(
-    name: &str,
+    source: &str,
     compiler: &str,
     flags: &[&str],
     link_args: &[&str],
@@ -90,7 +121,7 @@ fn build_fixture_with(
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
-        .join(format!("{name}.c"));
+        .join(source);
     let dir = target_dir().join("e2e-fixtures");
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(output);
@@ -112,7 +143,7 @@ fn build_fixture_with(
             .args(link_args)
             .status()
             .unwrap_or_else(|e| panic!("{compiler} could not run: {e}"));
-        assert!(status.success(), "{compiler} {flags:?} {name}.c failed");
+        assert!(status.success(), "{compiler} {flags:?} {source} failed");
     }
     out
 }
@@ -126,9 +157,9 @@ pub fn build_fixture_sources(names: &[&str], compiler: &str, flags: &[&str]) -> 
         .map(|n| fixtures.join(format!("{n}.c")).display().to_string())
         .collect();
     let others: Vec<&str> = others.iter().map(String::as_str).collect();
-    let tag = flags_tag(flags);
+    let tag = flag_tag(flags);
     build_fixture_with(
-        names[0],
+        &format!("{}.c", names[0]),
         compiler,
         flags,
         &others,
@@ -139,24 +170,46 @@ pub fn build_fixture_sources(names: &[&str], compiler: &str, flags: &[&str]) -> 
 /// Builds `libcodec.so` and `codec_app` (which links it, with an rpath to
 /// its directory); returns the app.
 pub fn build_codec_app(flags: &[&str]) -> PathBuf {
-    let lib = build_fixture_with(
-        "libcodec",
+    build_app_with_library("codec_app", "libcodec", flags)
+}
+
+/// The shared library [`build_app_with_library`] built for `flags`.
+pub fn built_library(lib: &str, flags: &[&str]) -> PathBuf {
+    target_dir()
+        .join("e2e-fixtures")
+        .join(format!("{lib}_{}.so", flag_tag(flags)))
+}
+
+/// Builds `fixtures/<lib>.c` as a shared library and `fixtures/<app>.c`
+/// linked against it (and pthreads, with an rpath to the library's
+/// directory), both with `flags`; returns the app.
+pub fn build_app_with_library(app: &str, lib: &str, flags: &[&str]) -> PathBuf {
+    let tag = flag_tag(flags);
+    let lib_file = format!("{lib}_{tag}.so");
+    let lib_path = build_fixture_with(
+        &format!("{lib}.c"),
         "gcc",
         flags,
         &["-shared", "-fPIC"],
-        "libcodec.so",
+        &lib_file,
     );
-    let dir = lib.parent().unwrap().to_path_buf();
+    let dir = lib_path.parent().unwrap().to_path_buf();
     let rpath = format!("-Wl,-rpath,{}", dir.display());
     let link_dir = format!("-L{}", dir.display());
-    let tag = flags.join("");
+    let link_lib = format!("-l:{lib_file}");
     build_fixture_with(
-        "codec_app",
+        &format!("{app}.c"),
         "gcc",
         flags,
-        &[&link_dir, &rpath, "-lpthread", "-l:libcodec.so"],
-        &format!("codec_app{tag}"),
+        &[&link_dir, &rpath, "-lpthread", &link_lib],
+        &format!("{app}_{tag}"),
     )
+}
+
+/// Builds `libbtchain<flags>.so` and `btchain<flags>` (which links it, with
+/// an rpath to its directory); returns the app.
+pub fn build_btchain_app(flags: &[&str]) -> PathBuf {
+    build_app_with_library("btchain", "libbtchain", flags)
 }
 
 /// A running fixture process, killed when dropped.
@@ -164,33 +217,44 @@ pub struct Fixture {
     child: Child,
     /// The executable.
     pub path: PathBuf,
-    /// What the fixture printed so far, when started capturing.
-    output: Option<std::sync::Arc<Mutex<Vec<String>>>>,
+    /// Where its stdout goes, when it is kept.
+    log: Option<PathBuf>,
 }
 
 impl Fixture {
-    /// Starts a built fixture.
+    /// Starts a built fixture; its output is discarded.
     pub fn start(path: &Path) -> Fixture {
-        Fixture::launch(path, false)
+        Fixture::spawn(path, None)
+    }
+
+    /// Starts a built fixture whose stdout is kept in a file, for tests that
+    /// compare what the fixture says about itself with what ghostscope read.
+    pub fn start_logged(path: &Path) -> Fixture {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = target_dir().join("e2e-fixtures").join("logs");
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy();
+        let log = dir.join(format!("{name}.{}.{n}.out", std::process::id()));
+        Fixture::spawn(path, Some(log))
     }
 
     /// Starts a built fixture and keeps the lines it prints, so a test can
     /// compare what ghostscope read with what the program computed.
     pub fn start_capturing(path: &Path) -> Fixture {
-        Fixture::launch(path, true)
+        Fixture::start_logged(path)
     }
 
-    /// The lines the fixture printed so far (after [`Fixture::start_capturing`]).
-    pub fn output(&self) -> Vec<String> {
-        let lines = self.output.as_ref().expect("fixture started capturing");
-        lines.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    /// The lines the fixture printed so far (`start_logged`/`start_capturing` only).
+    pub fn output_lines(&self) -> Vec<String> {
+        self.output().lines().map(str::to_string).collect()
     }
 
     /// Waits until the fixture printed `line`, or `timeout` passed.
     pub fn printed(&self, line: &str, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
-            if self.output().iter().any(|l| l == line) {
+            if self.output_lines().iter().any(|l| l == line) {
                 return true;
             }
             if Instant::now() > deadline {
@@ -200,16 +264,24 @@ impl Fixture {
         }
     }
 
-    fn launch(path: &Path, capture: bool) -> Fixture {
+    /// Everything the fixture wrote to stdout so far (`start_logged` only).
+    pub fn output(&self) -> String {
+        let log = self
+            .log
+            .as_ref()
+            .expect("fixture started with start_logged");
+        std::fs::read_to_string(log).unwrap_or_default()
+    }
+
+    fn spawn(path: &Path, log: Option<PathBuf>) -> Fixture {
         // A file just written can be "busy" for a moment: a child forked by
         // another test thread may still hold the writer's descriptor until
         // it calls exec.
         let mut attempts = 0;
-        let mut child = loop {
-            let stdout = if capture {
-                Stdio::piped()
-            } else {
-                Stdio::null()
+        let child = loop {
+            let stdout = match &log {
+                Some(file) => Stdio::from(std::fs::File::create(file).expect("fixture log")),
+                None => Stdio::null(),
             };
             match Command::new(path)
                 .stdout(stdout)
@@ -223,23 +295,12 @@ impl Fixture {
                 other => break other.expect("fixture starts"),
             }
         };
-        let output = child.stdout.take().map(|stdout| {
-            let lines = std::sync::Arc::new(Mutex::new(Vec::new()));
-            let sink = lines.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    sink.lock().unwrap_or_else(|e| e.into_inner()).push(line);
-                }
-            });
-            lines
-        });
         // Let the dynamic loader map everything before ghostscope reads /proc/PID/maps.
         std::thread::sleep(Duration::from_millis(100));
         Fixture {
             child,
             path: path.to_path_buf(),
-            output,
+            log,
         }
     }
 
@@ -263,6 +324,9 @@ impl Fixture {
 impl Drop for Fixture {
     fn drop(&mut self) {
         self.kill();
+        if let Some(log) = &self.log {
+            let _ = std::fs::remove_file(log);
+        }
     }
 }
 
@@ -411,6 +475,25 @@ impl Tracer {
             }
         }
         seen
+    }
+
+    /// Collects stdout until `done` holds for all lines so far or `timeout`
+    /// passed; returns whether it held.
+    pub fn wait_until(&mut self, timeout: Duration, done: impl Fn(&[String]) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !done(&self.stdout) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            match self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(l) => self.stdout.push(l),
+                Err(_) => return false,
+            }
+        }
+        true
     }
 
     /// The ghostscope process id.
@@ -566,6 +649,19 @@ pub fn run_as_nobody(args: &[&str]) -> Run {
         .output()
         .expect("setpriv runs");
     Run::from(out)
+}
+
+/// Replaces every `0x<hex>` with `0xADDR`, for lines with run-dependent addresses.
+pub fn mask_addresses(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("0x") {
+        out.push_str(&rest[..i]);
+        out.push_str("0xADDR");
+        rest = rest[i + 2..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Groups event lines by their header (pretty output): header → payload lines.

@@ -53,6 +53,34 @@ pub fn parse_script(source: &str) -> Result<Script, ParseError> {
     Ok(Script { traces })
 }
 
+/// Parses one trace block given as its pattern and its body (the
+/// statements inside the braces, without them). Errors in the body count
+/// lines and columns in `body`, so they match what the user typed.
+pub fn parse_trace_block(target: &str, body: &str) -> Result<TraceBlock, ParseError> {
+    let mut pattern = ScriptParser::parse(Rule::pattern_only, target)
+        .map_err(|e| syntax_error(target, e))?
+        .next()
+        .expect("pattern_only rule")
+        .into_inner();
+    let pattern_pair = pattern.next().expect("pattern");
+    let pattern_text = pattern_pair.as_str().to_string();
+    let pattern = trace_pattern(pattern_pair)?;
+    let statements = ScriptParser::parse(Rule::body_only, body)
+        .map_err(|e| syntax_error(body, e))?
+        .next()
+        .expect("body_only rule")
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .map(|p| statement(body, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(TraceBlock {
+        pattern,
+        pattern_text,
+        body: statements,
+        span: Span { line: 1, column: 1 },
+    })
+}
+
 fn span_of(pair: &Pair<Rule>) -> Span {
     let (line, column) = pair.line_col();
     Span { line, column }
@@ -213,7 +241,7 @@ fn string_body(pair: Pair<Rule>) -> String {
 
 fn expr(pair: Pair<Rule>) -> Result<Expr, ParseError> {
     match pair.as_rule() {
-        Rule::expr | Rule::unary_target => expr(pair.into_inner().next().expect("inner")),
+        Rule::expr => expr(pair.into_inner().next().expect("inner")),
         Rule::logical_or
         | Rule::logical_and
         | Rule::bit_or
@@ -246,10 +274,11 @@ fn expr(pair: Pair<Rule>) -> Result<Expr, ParseError> {
                 }
                 Rule::op_pointer => {
                     let operand = expr(inner.next().expect("operand"))?;
-                    Ok(if first.as_str() == "*" {
-                        Expr::Deref(Box::new(operand))
-                    } else {
-                        Expr::AddressOf(Box::new(operand))
+                    Ok(match (first.as_str(), operand) {
+                        ("*", operand) => Expr::Deref(Box::new(operand)),
+                        // `&*e` is `e`, and its expression text is `e`'s (script-language §4.1).
+                        (_, Expr::Deref(inner)) => *inner,
+                        (_, operand) => Expr::AddressOf(Box::new(operand)),
                     })
                 }
                 _ => expr(first),
@@ -607,6 +636,22 @@ mod tests {
     }
 
     #[test]
+    fn address_of_a_dereference_folds_away() {
+        let s = parse_ok(
+            "trace f { print &*&*c; print &*(q + 0b1); print &*np; print *&x; print *p.next; print &*p.next; }",
+        );
+        let texts: Vec<String> = s.traces[0]
+            .body
+            .iter()
+            .map(|s| match s {
+                Stmt::Print(Print::Value(e)) => e.text(),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(texts, ["c", "(q+1)", "np", "*&x", "*p.next", "p.next"]);
+    }
+
+    #[test]
     fn integer_literals() {
         assert_eq!(int_literal("0x1F").unwrap(), 31);
         assert_eq!(int_literal("0o755").unwrap(), 493);
@@ -661,6 +706,25 @@ mod tests {
         let snippet = e.snippet.unwrap();
         assert!(snippet.contains("3 | }"), "{snippet}");
         assert!(snippet.ends_with("| ^"), "{snippet}");
+    }
+
+    #[test]
+    fn a_block_given_in_parts_counts_errors_in_its_body() {
+        let b = parse_trace_block("update_order", "print qty;\nprint \"x\";").unwrap();
+        assert_eq!(b.pattern_text, "update_order");
+        assert_eq!(b.body.len(), 2);
+        let e = parse_trace_block("f", "print qty;\n  print x").unwrap_err();
+        assert!(e.message.contains("line 2, column 10"), "{}", e.message);
+        assert!(e.snippet.unwrap().starts_with("  2 |   print x"));
+        let e = parse_trace_block("f", "prnt x;").unwrap_err();
+        assert!(
+            e.message.contains("Unknown keyword 'prnt' at line 1."),
+            "{}",
+            e.message
+        );
+        assert!(parse_trace_block("f", "}").is_err());
+        assert!(parse_trace_block("0xZZ", "print 1;").is_err());
+        assert!(parse_trace_block("f", "").unwrap().body.is_empty());
     }
 
     #[test]

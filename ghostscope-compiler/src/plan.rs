@@ -113,6 +113,8 @@ pub enum AddrOp {
     Swap,
     /// Pop the top entry.
     Drop,
+    /// Push the current thread's thread pointer (`fs_base`).
+    ThreadPointer,
     /// Push the value of a script computation.
     Scalar(Box<Scalar>),
     /// Push a register's value at function entry, chosen by the frame's
@@ -138,6 +140,10 @@ impl AddrOp {
             .map(|op| match op {
                 ReadOp::Const(c) => AddrOp::Const(*c),
                 ReadOp::ModuleAddress(a) => AddrOp::ModuleAddress { module, vaddr: *a },
+                ReadOp::SessionModuleAddress { module, vaddr } => AddrOp::ModuleAddress {
+                    module: *module,
+                    vaddr: *vaddr,
+                },
                 ReadOp::Register(r) => AddrOp::Register(*r),
                 ReadOp::Deref { size } => AddrOp::Deref { size: *size },
                 ReadOp::Add => AddrOp::Arith(ArithOp::Add),
@@ -170,6 +176,7 @@ impl AddrOp {
                         })
                         .collect(),
                 })),
+                ReadOp::ThreadPointer => AddrOp::ThreadPointer,
             })
             .collect()
     }
@@ -258,8 +265,11 @@ pub struct BytesEq {
     pub left: ByteOperand,
     /// Second operand.
     pub right: ByteOperand,
-    /// Bytes to compare; a dynamic length is clamped to `[0, compare_cap]`.
+    /// Bytes to compare; a dynamic length is clamped to `[0, limit]`.
     pub len: DumpLen,
+    /// Most bytes compared: `compare_cap`, or less for `strncmp` (the
+    /// string's length, an array operand's size).
+    pub limit: u32,
     /// Which builtin, for the ExprError flags.
     pub builtin: CompareBuiltin,
     /// Inside a `print`, the record that reports a read failure (the value
@@ -335,6 +345,8 @@ pub enum PlanStmt {
     },
     /// `if` with soft-abort on read failures in the condition.
     If(PlanIf),
+    /// `bt`: unwind the user stack into a backtrace record.
+    Backtrace(PlanBacktrace),
     /// Evaluate and bind a scalar for later `LetRef`s.
     Let {
         /// Binding number.
@@ -342,6 +354,17 @@ pub enum PlanStmt {
         /// The value.
         value: Scalar,
     },
+}
+
+/// A checked `bt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanBacktrace {
+    /// Marker record offset.
+    pub marker: u32,
+    /// Offset of the backtrace record (`ghostscope_protocol::backtrace` layout).
+    pub record: u32,
+    /// Most frames to unwind.
+    pub depth: u8,
 }
 
 /// A checked `if`.

@@ -9,20 +9,18 @@ use std::sync::OnceLock;
 use ghostscope_compiler::CompileOutput;
 use ghostscope_protocol::{SlotKind, StatementOutput};
 
-/// The fixture, built once: tests run in parallel and must not race gcc.
+/// The fixture, built once.
 fn fixture() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        common::build_with_gcc(
-            "../ghostscope-dwarf/tests/fixtures/orders.c",
-            &["-g", "-O0"],
-            "compile_orders_O0",
-        )
-    })
+    common::build_once(
+        &BUILT,
+        "../ghostscope-dwarf/tests/fixtures/orders.c",
+        "compile_orders_O0",
+    )
 }
 
 fn compile(script: &str) -> CompileOutput {
-    common::compile_against(fixture(), script)
+    common::compile_for(fixture(), script)
 }
 
 fn only_failure(out: &CompileOutput) -> String {
@@ -49,7 +47,7 @@ fn every_resolved_address_gets_a_trace_id_and_an_elf_object() {
         assert_eq!(t.meta.trace_id, t.trace_id);
         assert!(t.meta.event_size > 24);
     }
-    let StatementOutput::Value { expr, slot } = &out.traces[0].meta.statements[0].output else {
+    let StatementOutput::Value { expr, slot, .. } = &out.traces[0].meta.statements[0].output else {
         panic!("print qty is a value statement")
     };
     assert_eq!(expr, "qty");
@@ -64,7 +62,7 @@ fn constants_fold_at_compile_time() {
         .statements
         .iter()
         .map(|s| match &s.output {
-            StatementOutput::Value { expr, slot } => match &slot.kind {
+            StatementOutput::Value { expr, slot, .. } => match &slot.kind {
                 SlotKind::Constant(c) => format!("{expr} = {c}"),
                 SlotKind::Typed(_) => format!("{expr} = <runtime>"),
             },
@@ -185,17 +183,6 @@ fn builtin_argument_errors_use_the_spec_wording() {
     }
     // Two literal sides fold at compile time.
     let out = compile("trace update_order { print strncmp(\"abc\", \"abd\", 2); print memcmp(hex(\"0102\"), hex(\"0103\")); }");
-    let texts: Vec<String> = out.traces[0]
-        .meta
-        .statements
-        .iter()
-        .filter_map(|s| match &s.output {
-            StatementOutput::Value { slot, .. } => match &slot.kind {
-                SlotKind::Constant(c) => Some(c.clone()),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect();
+    let texts = common::printed_values(&out);
     assert_eq!(texts, ["true", "false"]);
 }

@@ -7,11 +7,196 @@
 //! yet stored its parameters into the stack slots its DWARF describes, so
 //! those parameters are read where the caller put them: argument registers
 //! or the caller's outgoing stack area just above the return address.
+//!
+//! That is only true of code that follows the C convention. Other languages
+//! (Rust passes aggregates by reference and orders scalar pairs its own way)
+//! are read through their DWARF after the prologue instead.
 
 use ghostscope_protocol::{BaseEncoding, TypeDesc};
+use gimli::AttributeValue;
 
+use crate::dwarf_data::{Die, DwarfData};
 use crate::location::{Location, Piece, ReadOp};
 use crate::registers::{unreadable_register_reason, ARGUMENT_REGISTERS};
+
+/// Whether functions of a unit written in `language` take their arguments
+/// by the System V C calling convention: C, C++ and Objective-C units.
+/// Rust `extern "C"` functions do too, but DWARF does not tell them apart
+/// from Rust-ABI ones, so all Rust code is read after the prologue.
+pub(crate) fn follows_c_convention(language: Option<gimli::DwLang>) -> bool {
+    matches!(
+        language,
+        Some(
+            gimli::DW_LANG_C89
+                | gimli::DW_LANG_C
+                | gimli::DW_LANG_C99
+                | gimli::DW_LANG_C11
+                | gimli::DW_LANG_C17
+                | gimli::DW_LANG_C_plus_plus
+                | gimli::DW_LANG_C_plus_plus_03
+                | gimli::DW_LANG_C_plus_plus_11
+                | gimli::DW_LANG_C_plus_plus_14
+                | gimli::DW_LANG_C_plus_plus_17
+                | gimli::DW_LANG_C_plus_plus_20
+                | gimli::DW_LANG_ObjC
+                | gimli::DW_LANG_ObjC_plus_plus
+        )
+    )
+}
+
+/// Whether a C++ class is "non-trivial for the purposes of calls" (Itanium
+/// C++ ABI §3.1.2): it has a user-provided copy or move constructor or
+/// destructor, virtual functions or bases, or such a base or member. Such a
+/// value is passed by invisible reference and returned through a hidden
+/// pointer, whatever its size. `DW_AT_calling_convention`, when the
+/// compiler writes it (clang does, gcc does not), decides instead.
+pub(crate) fn nontrivial_for_calls(data: &DwarfData, type_die: Option<u64>) -> bool {
+    nontrivial_within(data, type_die, 0)
+}
+
+fn nontrivial_within(data: &DwarfData, type_die: Option<u64>, depth: u32) -> bool {
+    // Deep enough for real class hierarchies; a bound against malformed cycles.
+    if depth > 16 {
+        return false;
+    }
+    let Some((u, class, class_die)) = strip_to_class(data, type_die) else {
+        return false;
+    };
+    if let Some(AttributeValue::CallingConvention(cc)) =
+        class.attr_value(gimli::DW_AT_calling_convention)
+    {
+        return cc == gimli::DW_CC_pass_by_reference;
+    }
+    let class_name = data
+        .string(u, &class, gimli::DW_AT_name)
+        .unwrap_or_default();
+    let class_name = class_name.split('<').next().unwrap_or_default();
+    let mut copy_or_move = 0;
+    let mut deleted = 0;
+    for child in data.children(u, &class) {
+        let nested =
+            |e: &Die| nontrivial_within(data, data.reference(u, e, gimli::DW_AT_type), depth + 1);
+        // A virtual base, or a base or data member that is itself non-trivial.
+        let nontrivial_part = match child.tag() {
+            gimli::DW_TAG_inheritance => {
+                child.attr_value(gimli::DW_AT_virtuality).is_some() || nested(&child)
+            }
+            gimli::DW_TAG_member => {
+                !DwarfData::flag(&child, gimli::DW_AT_external)
+                    && !DwarfData::flag(&child, gimli::DW_AT_declaration)
+                    && nested(&child)
+            }
+            _ => false,
+        };
+        if nontrivial_part {
+            return true;
+        }
+        if child.tag() != gimli::DW_TAG_subprogram {
+            continue;
+        }
+        if matches!(
+            child.attr_value(gimli::DW_AT_virtuality),
+            Some(AttributeValue::Virtuality(v)) if v != gimli::DW_VIRTUALITY_none
+        ) {
+            return true;
+        }
+        let Some(special) = special_member(data, u, &child, class_name, class_die) else {
+            continue;
+        };
+        let is_copy_or_move = usize::from(special == Special::CopyOrMove);
+        copy_or_move += is_copy_or_move;
+        if DwarfData::flag(&child, gimli::DW_AT_deleted) {
+            deleted += is_copy_or_move;
+            continue;
+        }
+        // Implicit members (artificial) and ones defaulted in the class are
+        // trivial unless a base or member is not: that is checked above.
+        let defaulted_in_class = matches!(
+            child.attr_value(gimli::DW_AT_defaulted),
+            Some(AttributeValue::Udata(1)) | Some(AttributeValue::Data1(1))
+        );
+        if !DwarfData::flag(&child, gimli::DW_AT_artificial) && !defaulted_in_class {
+            return true;
+        }
+    }
+    // A class whose copy and move constructors are all deleted cannot be
+    // copied into registers either.
+    copy_or_move > 0 && deleted == copy_or_move
+}
+
+/// A special member function that decides how a class is passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Special {
+    Destructor,
+    CopyOrMove,
+}
+
+/// Whether a member function of `class_name` is its destructor or a copy or
+/// move constructor.
+fn special_member(
+    data: &DwarfData,
+    u: usize,
+    function: &Die,
+    class_name: &str,
+    class_die: u64,
+) -> Option<Special> {
+    let name = data.string(u, function, gimli::DW_AT_name)?;
+    if name.starts_with('~') {
+        Some(Special::Destructor)
+    } else if !class_name.is_empty()
+        && name == class_name
+        && copies_class(data, u, function, class_die)
+    {
+        Some(Special::CopyOrMove)
+    } else {
+        None
+    }
+}
+
+/// Follows typedefs, qualifiers and array elements to a class type DIE.
+fn strip_to_class(data: &DwarfData, mut die: Option<u64>) -> Option<(usize, Die, u64)> {
+    for _ in 0..16 {
+        let (u, entry) = data.entry(die?)?;
+        match entry.tag() {
+            gimli::DW_TAG_typedef
+            | gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_array_type => die = data.reference(u, &entry, gimli::DW_AT_type),
+            gimli::DW_TAG_structure_type | gimli::DW_TAG_class_type | gimli::DW_TAG_union_type => {
+                return Some((u, entry, die?))
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Whether a constructor's first explicit parameter is a reference to its
+/// own class: a copy or move constructor.
+fn copies_class(data: &DwarfData, u: usize, ctor: &Die, class_die: u64) -> bool {
+    let first = data
+        .children(u, ctor)
+        .into_iter()
+        .filter(|c| c.tag() == gimli::DW_TAG_formal_parameter)
+        .find(|c| !DwarfData::flag(c, gimli::DW_AT_artificial));
+    let Some(param) = first else { return false };
+    let Some((ru, reference)) = data
+        .reference(u, &param, gimli::DW_AT_type)
+        .and_then(|t| data.entry(t))
+    else {
+        return false;
+    };
+    if !matches!(
+        reference.tag(),
+        gimli::DW_TAG_reference_type | gimli::DW_TAG_rvalue_reference_type
+    ) {
+        return false;
+    }
+    // The same class, or another DIE of it (a declaration, another unit).
+    let name_of = |die: u64| data.name_of(die);
+    strip_to_class(data, data.reference(ru, &reference, gimli::DW_AT_type))
+        .is_some_and(|(_, _, target)| target == class_die || name_of(target) == name_of(class_die))
+}
 
 /// ABI class of one eightbyte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +259,14 @@ fn classify_into(ty: &TypeDesc, offset: u64, classes: &mut [Class]) -> Option<()
         }
         TypeDesc::Aggregate { members, .. } => {
             for m in members {
+                let at = offset + m.offset;
                 if m.bitfield.is_some() {
-                    let c = classes.get_mut(((offset + m.offset) / 8) as usize)?;
+                    let c = classes.get_mut((at / 8) as usize)?;
                     *c = merge(*c, Class::Integer);
+                } else if !at.is_multiple_of(natural_alignment(&m.ty)) {
+                    // A packed struct's unaligned field makes it MEMORY.
+                    let c = classes.get_mut((at / 8) as usize)?;
+                    *c = Class::Memory;
                 } else {
                     classify_into(&m.ty, offset + m.offset, classes)?;
                 }
@@ -94,6 +284,22 @@ fn classify_into(ty: &TypeDesc, offset: u64, classes: &mut [Class]) -> Option<()
     Some(())
 }
 
+/// The alignment a type has in an unpacked struct.
+fn natural_alignment(ty: &TypeDesc) -> u64 {
+    match ty.strip() {
+        TypeDesc::Base { size, .. } => u64::from(*size).clamp(1, 16),
+        TypeDesc::Enum { size, .. } => u64::from(*size).max(1),
+        TypeDesc::Aggregate { members, .. } => members
+            .iter()
+            .map(|m| natural_alignment(&m.ty))
+            .max()
+            .unwrap_or(1),
+        TypeDesc::Array { element, .. } => natural_alignment(element),
+        _ => 8,
+    }
+}
+
+/// The alignment of an argument's slot in the caller's stack area.
 fn alignment(ty: &TypeDesc) -> u64 {
     match ty.strip() {
         TypeDesc::Base { size: 16, .. } => 16,
@@ -167,8 +373,11 @@ pub(crate) fn entry_locations(
                         location,
                     });
                 }
-                out.push(if let Some(reason) = unavailable {
-                    Location::Unavailable(reason)
+                // A struct with one part in an XMM register keeps its
+                // integer parts readable.
+                let all_lost = pieces.iter().all(|p| !p.location.is_readable());
+                out.push(if let (Some(reason), true) = (&unavailable, all_lost) {
+                    Location::Unavailable(reason.clone())
                 } else if p.by_reference {
                     match &pieces[0].location {
                         Location::Register(r) => Location::Memory(vec![ReadOp::Register(*r)]),
@@ -291,6 +500,19 @@ mod tests {
             ])
         );
         assert_eq!(locs[2], Location::Register(1));
+    }
+
+    #[test]
+    fn a_packed_struct_with_an_unaligned_field_goes_to_the_stack() {
+        let c = base("char", 1, BaseEncoding::SignedChar);
+        let int = base("int", 4, BaseEncoding::Signed);
+        let l = base("long", 8, BaseEncoding::Signed);
+        let packed = strukt(vec![(0, c.clone()), (1, int.clone())], 5);
+        let aligned = strukt(vec![(0, c), (4, int)], 8);
+        let locs = entry_locations(&[param(packed), param(l), param(aligned)], false, &cfa());
+        assert_eq!(locs[0], Location::Memory(cfa()));
+        assert_eq!(locs[1], Location::Register(5));
+        assert_eq!(locs[2], Location::Register(4));
     }
 
     #[test]

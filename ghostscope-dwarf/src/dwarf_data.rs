@@ -96,6 +96,19 @@ impl DwarfData {
         Some((u, entry))
     }
 
+    /// The source language of a unit (`DW_AT_language` of its root DIE).
+    pub(crate) fn language(&self, unit: usize) -> Option<gimli::DwLang> {
+        let mut entries = self.units[unit].unit.entries();
+        match entries
+            .next_dfs()
+            .ok()??
+            .attr_value(gimli::DW_AT_language)?
+        {
+            AttributeValue::Language(language) => Some(language),
+            _ => None,
+        }
+    }
+
     /// A string attribute, decoded lossily.
     pub(crate) fn string(&self, unit: usize, entry: &Die, at: gimli::DwAt) -> Option<String> {
         let value = entry.attr_value(at)?;

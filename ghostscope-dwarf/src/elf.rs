@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use memmap2::Mmap;
 use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
 
+use crate::dynlink::DynamicData;
+pub use crate::dynlink::TlsSegment;
 use crate::error::DwarfError;
 
 /// A `PT_LOAD` program header.
@@ -36,6 +38,16 @@ pub struct ElfSymbol {
     pub size: u64,
 }
 
+/// The `.gnu_debuglink` of a stripped module: the file name of its debug
+/// file and the CRC-32 that file must have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebugLink {
+    /// File name (or, rarely, an absolute path) of the debug file.
+    pub name: PathBuf,
+    /// CRC-32 (IEEE) of the whole debug file.
+    pub crc: u32,
+}
+
 /// An ELF file mapped into memory.
 pub struct ElfFile {
     path: PathBuf,
@@ -48,8 +60,11 @@ pub struct ElfFile {
     has_debug_info: bool,
     sections: Vec<(String, &'static [u8])>,
     eh_frame_address: Option<u64>,
+    build_id: Option<Vec<u8>>,
+    debuglink: Option<DebugLink>,
+    dynamic: DynamicData,
     // Declared last so it is dropped after every slice that points into it.
-    _map: Mmap,
+    map: Mmap,
 }
 
 impl std::fmt::Debug for ElfFile {
@@ -132,6 +147,15 @@ impl ElfFile {
         }
         let symbols = collect_symbols(&obj);
         let is_dyn = obj.kind() == object::ObjectKind::Dynamic;
+        let build_id = obj.build_id().ok().flatten().map(<[u8]>::to_vec);
+        let debuglink = obj.gnu_debuglink().ok().flatten().map(|(name, crc)| {
+            use std::os::unix::ffi::OsStrExt;
+            DebugLink {
+                name: PathBuf::from(std::ffi::OsStr::from_bytes(name)),
+                crc,
+            }
+        });
+        let dynamic = DynamicData::read(&obj);
         Ok(ElfFile {
             path: path.to_path_buf(),
             _owned_sections: owned_sections,
@@ -141,7 +165,10 @@ impl ElfFile {
             has_debug_info,
             sections,
             eh_frame_address,
-            _map: map,
+            build_id,
+            debuglink,
+            dynamic,
+            map,
         })
     }
 
@@ -155,9 +182,39 @@ impl ElfFile {
         self.is_dyn
     }
 
+    /// Whether the file is a program (fixed-address or PIE), not a library.
+    pub fn is_executable(&self) -> bool {
+        self.dynamic.is_executable()
+    }
+
+    /// The static TLS segment (`PT_TLS`), if the file has thread-locals.
+    pub fn tls_segment(&self) -> Option<TlsSegment> {
+        self.dynamic.tls()
+    }
+
+    /// Copy relocations, exported data symbols.
+    pub(crate) fn dynamic_data(&self) -> &DynamicData {
+        &self.dynamic
+    }
+
     /// Whether the file carries `.debug_info`.
     pub fn has_debug_info(&self) -> bool {
         self.has_debug_info
+    }
+
+    /// The GNU build id (`NT_GNU_BUILD_ID` note), if the file has one.
+    pub fn build_id(&self) -> Option<&[u8]> {
+        self.build_id.as_deref()
+    }
+
+    /// The `.gnu_debuglink` section, if the file has one.
+    pub fn debuglink(&self) -> Option<&DebugLink> {
+        self.debuglink.as_ref()
+    }
+
+    /// CRC-32 of the whole file, as `.gnu_debuglink` records it.
+    pub fn crc32(&self) -> u32 {
+        crc32fast::hash(&self.map)
     }
 
     /// `PT_LOAD` segments in file order.

@@ -2,35 +2,48 @@
 //! function or source line lives (probe sites), which variables are visible
 //! at a PC and where their bytes are (read plans), and their types.
 //!
-//! Work is lazy: opening a module maps it and parses unit headers; the name
-//! index is built on the first lookup; line tables and types are decoded
-//! on demand and cached.
+//! A module's DWARF may be its own or come from a separate debug file
+//! (`--debug-file`, `.gnu_debuglink`, build-id trees): see [`DebugSource`].
+//!
+//! Loading a session opens and indexes its modules in parallel; line tables
+//! and types are decoded on demand and cached.
 
 #![warn(missing_docs)]
 
 mod abi;
 mod cfi;
+mod debug_source;
 mod dwarf_data;
+mod dynlink;
 mod elf;
+mod elf_summary;
 mod entry_values;
 mod error;
 mod index;
 mod lines;
+mod loading;
 mod location;
 mod module;
 mod process;
 mod registers;
 mod scope;
 mod session;
+mod symbolize;
 mod types;
+pub mod unwind;
 
-pub use elf::{ElfFile, ElfSymbol, LoadSegment};
+pub use debug_source::{DebugLookup, DebugSource, DEFAULT_SEARCH_PATHS};
+pub use elf::{DebugLink, ElfFile, ElfSymbol, LoadSegment, TlsSegment};
+pub use elf_summary::{summarize_elf, ElfKind, ElfSummary};
 pub use error::DwarfError;
 pub use index::{CodeKind, FunctionCode};
 pub use lines::SourceLocation;
+pub use loading::{
+    ignore_progress, IndexKind, LoadEvent, LoadObserver, LoadOptions, ModuleFailure, ModuleStats,
+};
 pub use location::{
     short_reason, CallArgument, CallSiteArguments, CallerValues, EntryValue, Location, Piece,
-    ReadOp,
+    ReadOp, StaticTls,
 };
 pub use module::Module;
 pub use process::{parse_maps, read_mappings, Mapping};
@@ -39,3 +52,4 @@ pub use registers::{
 };
 pub use scope::Variable;
 pub use session::{DebugSession, LoadedModule, ProbeSite, ResolveError, SiteKind};
+pub use symbolize::Symbolizer;

@@ -16,6 +16,15 @@ pub enum ReadOp {
     Const(u64),
     /// Push a module-relative virtual address plus the module's runtime load bias.
     ModuleAddress(u64),
+    /// Push a link-time address of another module of the session plus that
+    /// module's load bias (`module` indexes `DebugSession::modules`): a
+    /// library's global that the dynamic linker copied into the executable.
+    SessionModuleAddress {
+        /// The module holding the address.
+        module: usize,
+        /// Its link-time virtual address there.
+        vaddr: u64,
+    },
     /// Push the 64-bit value of a general-purpose register (DWARF number).
     Register(u16),
     /// Pop an address, read `size` bytes there (zero-extended), push them.
@@ -52,6 +61,8 @@ pub enum ReadOp {
     Not,
     /// Push a copy of the top of the stack.
     Dup,
+    /// Push the current thread's thread pointer (`fs_base` on x86-64).
+    ThreadPointer,
     /// Push a copy of the entry `n` below the top (`DW_OP_over` is 1).
     Pick(u8),
     /// Exchange the two top entries.
@@ -196,6 +207,9 @@ fn describe_ops(ops: &[ReadOp]) -> String {
         .map(|op| match op {
             ReadOp::Const(c) => format!("{}", *c as i64),
             ReadOp::ModuleAddress(a) => format!("bias+0x{a:x}"),
+            ReadOp::SessionModuleAddress { module, vaddr } => {
+                format!("module{module}.bias+0x{vaddr:x}")
+            }
             ReadOp::Register(r) => {
                 gp_register(*r).map_or_else(|| format!("reg{r}"), |g| g.name.to_string())
             }
@@ -207,6 +221,7 @@ fn describe_ops(ops: &[ReadOp]) -> String {
                 ev.callers.len(),
                 if ev.callers.len() == 1 { "" } else { "s" }
             ),
+            ReadOp::ThreadPointer => "fs_base".to_string(),
             other => format!("{other:?}").to_lowercase(),
         })
         .collect();
@@ -259,6 +274,25 @@ pub struct EvalContext {
     /// Set when an expression needed `callers` and they were not given, so
     /// the caller can gather them (which costs CFI lookups) only then.
     pub wants_callers: std::cell::Cell<bool>,
+    /// Where the module's thread-local storage is.
+    pub static_tls: StaticTls,
+}
+
+/// Where a module's thread-local variables are, for `DW_OP_form_tls_address`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StaticTls {
+    /// The module has no `PT_TLS` segment.
+    #[default]
+    None,
+    /// The executable's static TLS block, which starts `block_offset`
+    /// bytes below the thread pointer (x86-64 TLS variant II).
+    Executable {
+        /// Distance from the block's start up to the thread pointer.
+        block_offset: u64,
+    },
+    /// A shared library: where its block is, the dynamic linker decides at
+    /// run time, per thread.
+    SharedObject,
 }
 
 /// Resolves `DW_OP_addrx` indices; supplied by the module.
@@ -292,6 +326,8 @@ enum PieceKind {
     Register(u16),
     Value,
     Implicit(Vec<u8>),
+    /// A register uprobes cannot read (XMM): only this piece is lost.
+    Unreadable(String),
 }
 
 fn translate_inner<R: Reader>(
@@ -330,10 +366,10 @@ fn translate_inner<R: Reader>(
             Operation::SignedConstant { value } => ops.push(ReadOp::Const(value as u64)),
             Operation::Register { register } => {
                 let r = register.0;
-                if gp_register(r).is_none() {
-                    return Err(unreadable_register_reason(r));
-                }
-                kind = PieceKind::Register(r);
+                kind = match gp_register(r) {
+                    Some(_) => PieceKind::Register(r),
+                    None => PieceKind::Unreadable(unreadable_register_reason(r)),
+                };
             }
             Operation::RegisterOffset {
                 register,
@@ -431,7 +467,23 @@ fn translate_inner<R: Reader>(
                 });
             }
             Operation::TLS => {
-                return Err("thread-local storage is not supported yet".to_string());
+                // The operand is the variable's offset in the module's block.
+                if ops.is_empty() {
+                    return Err(
+                        "malformed DWARF expression: DW_OP_form_tls_address without an offset"
+                            .to_string(),
+                    );
+                }
+                match ctx.static_tls {
+                    StaticTls::Executable { block_offset } => ops.extend([
+                        ReadOp::ThreadPointer,
+                        ReadOp::Const(block_offset),
+                        ReadOp::Sub,
+                        ReadOp::Add,
+                    ]),
+                    StaticTls::SharedObject => return Err("thread-local storage of a shared library is not supported; only the executable's static TLS (per thread, from fs_base and PT_TLS) can be read".to_string()),
+                    StaticTls::None => return Err("thread-local variable in a module without a PT_TLS segment".to_string()),
+                }
             }
             Operation::ImplicitPointer { value, byte_offset } => {
                 if !ops.is_empty() || !input.is_empty() {
@@ -521,6 +573,7 @@ fn finish_piece(ops: Vec<ReadOp>, kind: PieceKind) -> Result<Location, String> {
         }
         PieceKind::Value => Location::Value(ops),
         PieceKind::Implicit(bytes) => Location::Implicit(bytes),
+        PieceKind::Unreadable(reason) => Location::Unavailable(reason),
         PieceKind::Memory if ops.is_empty() => Location::OptimizedOut,
         PieceKind::Memory => Location::Memory(ops),
     })
@@ -584,6 +637,13 @@ mod tests {
         assert_eq!(run(&[0x55], &ctx), Location::Register(5));
         // DW_OP_reg17 (xmm0) is unreadable
         assert!(matches!(run(&[0x61], &ctx), Location::Unavailable(m) if m.contains("XMM0")));
+        // ... but only its own piece: DW_OP_reg17 DW_OP_piece 8 DW_OP_reg5 DW_OP_piece 8
+        let split = run(&[0x61, 0x93, 8, 0x55, 0x93, 8], &ctx);
+        let Location::Pieces(pieces) = split else {
+            panic!("{split:?}")
+        };
+        assert!(matches!(&pieces[0].location, Location::Unavailable(m) if m.contains("XMM0")));
+        assert_eq!(pieces[1].location, Location::Register(5));
         // DW_OP_reg5 DW_OP_piece 8 DW_OP_reg4 DW_OP_piece 8
         assert_eq!(
             run(&[0x55, 0x93, 8, 0x54, 0x93, 8], &ctx),
@@ -623,6 +683,37 @@ mod tests {
                     location: Location::Register(5)
                 },
             ])
+        );
+    }
+
+    #[test]
+    fn thread_locals_of_the_executable_sit_below_the_thread_pointer() {
+        // DW_OP_const8u 0x40 DW_OP_form_tls_address
+        let mut expr = vec![0x0e];
+        expr.extend_from_slice(&0x40u64.to_le_bytes());
+        expr.push(0x9b);
+        let exe = EvalContext {
+            static_tls: StaticTls::Executable { block_offset: 0x60 },
+            ..Default::default()
+        };
+        assert_eq!(
+            run(&expr, &exe),
+            Location::Memory(vec![
+                ReadOp::Const(0x40),
+                ReadOp::ThreadPointer,
+                ReadOp::Const(0x60),
+                ReadOp::Sub,
+                ReadOp::Add
+            ])
+        );
+        // DW_OP_GNU_push_tls_address (0xe0) of a library is refused.
+        let lib = EvalContext {
+            static_tls: StaticTls::SharedObject,
+            ..Default::default()
+        };
+        *expr.last_mut().unwrap() = 0xe0;
+        assert!(
+            matches!(run(&expr, &lib), Location::Unavailable(m) if m.contains("shared library"))
         );
     }
 

@@ -2,6 +2,8 @@
 //! lazily: opening maps the file and parses unit headers; the name index is
 //! built on the first lookup.
 
+mod catalog;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
@@ -9,20 +11,30 @@ use std::sync::{Mutex, OnceLock};
 use ghostscope_protocol::{TypeDesc, TypeRef};
 
 use crate::cfi::{FrameRow, FrameTables};
+use crate::debug_source::{open_explicit, DebugLookup, DebugSource};
 use crate::dwarf_data::DwarfData;
 use crate::elf::{ElfFile, ElfSymbol};
 use crate::error::DwarfError;
 use crate::index::{CallSite, FunctionCode, ModuleIndex};
 use crate::lines::{LineTable, SourceLocation};
-use crate::location::{EvalContext, Location, ReadOp};
+use crate::loading::{IndexKind, ModuleStats};
+use crate::location::{EvalContext, Location, ReadOp, StaticTls};
 use crate::scope::{object_location, variable_location, visible_variables, Variable};
 use crate::types::{type_desc, DefinitionLookup};
 
 /// An ELF module and its DWARF.
+///
+/// The module's own ELF provides segments, symbols, file offsets and
+/// `.eh_frame`; the DWARF (and `.debug_frame`) may come from a separate
+/// debug file, whose section addresses are the module's.
 pub struct Module {
-    elf: ElfFile,
+    // Declared before the files so it is dropped before the bytes it points into.
     dwarf: Option<DwarfData>,
     frames: FrameTables,
+    elf: ElfFile,
+    /// The separate file the DWARF was read from, kept mapped.
+    debug_file: Option<ElfFile>,
+    source: DebugSource,
     index: OnceLock<ModuleIndex>,
     type_cache: Mutex<HashMap<Option<u64>, TypeDesc>>,
 }
@@ -31,34 +43,90 @@ impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Module")
             .field("path", &self.elf.path())
+            .field("source", &self.source)
             .finish()
     }
 }
 
 impl Module {
-    /// Opens a module; a file without debug info opens fine, with no DWARF.
+    /// Opens a module, looking for separate debug info the default way; a
+    /// module with no DWARF anywhere opens fine, as `missing`.
     pub fn open(path: &Path) -> Result<Module, DwarfError> {
+        Module::open_with(path, &DebugLookup::default(), None)
+    }
+
+    /// Opens a module with its DWARF from `explicit_debug_file` when given
+    /// (checked against the module), else from its own sections, else from
+    /// a separate debug file found through `lookup`.
+    pub fn open_with(
+        path: &Path,
+        lookup: &DebugLookup,
+        explicit_debug_file: Option<&Path>,
+    ) -> Result<Module, DwarfError> {
         let elf = ElfFile::open(path)?;
-        let dwarf = if elf.has_debug_info() {
-            Some(DwarfData::load(&elf).map_err(|e| DwarfError::Malformed {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?)
+        let (debug_file, source) = match explicit_debug_file {
+            Some(file) => (
+                Some(open_explicit(&elf, file, lookup.allow_loose_match)?),
+                DebugSource::Explicit(file.to_path_buf()),
+            ),
+            None if elf.has_debug_info() => (None, DebugSource::Embedded),
+            None => match lookup.find_separate(&elf) {
+                Some((file, source)) => (Some(file), source),
+                None => (None, DebugSource::Missing),
+            },
+        };
+        let dwarf_file = debug_file.as_ref().unwrap_or(&elf);
+        let dwarf = if dwarf_file.has_debug_info() {
+            Some(
+                DwarfData::load(dwarf_file).map_err(|e| DwarfError::Malformed {
+                    path: dwarf_file.path().to_path_buf(),
+                    message: e.to_string(),
+                })?,
+            )
         } else {
             None
+        };
+        let debug_frame = match dwarf_file.section(".debug_frame") {
+            [] => elf.section(".debug_frame"),
+            own => own,
         };
         let frames = FrameTables::new(
             elf.section(".eh_frame"),
             elf.eh_frame_address(),
-            elf.section(".debug_frame"),
+            debug_frame,
         );
         Ok(Module {
-            elf,
             dwarf,
             frames,
+            elf,
+            debug_file,
+            source,
             index: OnceLock::new(),
             type_cache: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Where the module's DWARF came from.
+    pub fn debug_source(&self) -> &DebugSource {
+        &self.source
+    }
+
+    /// The separate debug file the DWARF was read from, if any.
+    pub fn debug_file(&self) -> Option<&ElfFile> {
+        self.debug_file.as_ref()
+    }
+
+    /// What the name index holds (building it if needed); zeros without DWARF.
+    pub fn stats(&self) -> ModuleStats {
+        let Some(index) = self.index() else {
+            return ModuleStats::default();
+        };
+        ModuleStats {
+            functions: index.functions.values().map(Vec::len).sum(),
+            variables: index.globals.values().map(Vec::len).sum(),
+            types: index.types.values().map(Vec::len).sum(),
+            index: IndexKind::FullScan,
+        }
     }
 
     /// The module's file.
@@ -124,12 +192,32 @@ impl Module {
                     name: name.to_string(),
                     is_parameter: false,
                     is_global: true,
-                    location: variable_location(data, u, &entry, &ty, 0, &EvalContext::default()),
+                    location: variable_location(data, u, &entry, &ty, 0, &self.global_context()),
                     ty,
                     scope_depth: 0,
                 })
             })
             .collect()
+    }
+
+    /// What evaluating a global's location needs: only where TLS is.
+    fn global_context(&self) -> EvalContext {
+        EvalContext {
+            static_tls: self.static_tls(),
+            ..Default::default()
+        }
+    }
+
+    /// Where this module's thread-local variables are: only the
+    /// executable's static block has a place fixed at link time.
+    pub(crate) fn static_tls(&self) -> StaticTls {
+        match (self.elf.is_executable(), self.elf.tls_segment()) {
+            (false, _) => StaticTls::SharedObject,
+            (true, Some(segment)) => StaticTls::Executable {
+                block_offset: segment.executable_block_offset(),
+            },
+            (true, None) => StaticTls::None,
+        }
     }
 
     /// Converts a type DIE (None = `void`), cached.
@@ -191,6 +279,15 @@ impl Module {
         self.index()
             .and_then(|i| i.call_sites.get(name))
             .map_or(&[], |v| v.as_slice())
+    }
+
+    /// The module's compact unwind rows for in-kernel unwinding (see [`crate::unwind`]).
+    pub fn unwind_rows(&self) -> Vec<crate::unwind::UnwindRow> {
+        crate::unwind::rows_from_sections(
+            self.elf.section(".eh_frame"),
+            self.elf.eh_frame_address(),
+            self.elf.section(".debug_frame"),
+        )
     }
 
     /// The outermost concrete function whose code contains `pc`.
@@ -293,6 +390,18 @@ impl Module {
                 })
                 .unwrap_or(false)
         })
+    }
+
+    /// The parsed DWARF, for the symbolizer.
+    pub(crate) fn dwarf_data(&self) -> Option<&DwarfData> {
+        self.dwarf.as_ref()
+    }
+
+    /// The file names of unit `u`'s line table, by DWARF file index.
+    pub(crate) fn unit_files(&self, u: usize) -> Vec<String> {
+        self.line_table(u)
+            .map(|t| t.files.clone())
+            .unwrap_or_default()
     }
 
     /// The source position of `pc`.

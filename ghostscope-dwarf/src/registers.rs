@@ -105,6 +105,8 @@ pub const ARGUMENT_REGISTERS: [u16; 6] = [5, 4, 1, 2, 8, 9];
 pub const RAX: u16 = 0;
 /// DWARF number of `rsp`.
 pub const RSP: u16 = 7;
+/// DWARF number of `rbp`, the frame pointer of unoptimised code.
+pub const RBP: u16 = 6;
 /// DWARF number of `rip` (the return-address column).
 pub const RIP: u16 = 16;
 

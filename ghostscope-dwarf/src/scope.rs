@@ -6,10 +6,13 @@
 use ghostscope_protocol::TypeDesc;
 use gimli::AttributeValue;
 
-use crate::abi::{entry_locations, returns_in_memory, EntryParam};
+use crate::abi::{
+    entry_locations, follows_c_convention, nontrivial_for_calls, returns_in_memory, EntryParam,
+};
 use crate::dwarf_data::{Die, DwarfData};
 use crate::location::{translate, EvalContext, Location, ReadOp};
 use crate::module::Module;
+use crate::registers::{RBP, RSP};
 
 /// A variable as seen from one probe PC.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,12 +49,30 @@ pub(crate) fn visible_variables(
     // scope first, then the function's other locals; declaration order
     // within a scope.
     found.sort_by_key(|f| (!f.in_scope, std::cmp::Reverse(f.depth)));
-    let mut vars = with_callers(module, data, function_die, pc, ctx, |ctx| {
-        variables(module, data, &found, pc, ctx)
-    });
+    let (mut vars, type_dies): (Vec<Variable>, Vec<Option<u64>>) =
+        with_callers(module, data, function_die, pc, ctx, |ctx| {
+            variables(module, data, &found, pc, ctx)
+        })
+        .into_iter()
+        .unzip();
     if at_function_entry {
-        apply_entry_abi(module, data, function_die, &mut vars, cfa.as_deref());
+        let language = data.language(u);
+        if follows_c_convention(language) {
+            // Unnamed parameters still take their argument registers, so
+            // the ABI is applied before they are dropped.
+            apply_entry_abi(
+                module,
+                data,
+                function_die,
+                &mut vars,
+                &type_dies,
+                cfa.as_deref(),
+            );
+        } else {
+            mark_unstored_parameters(&mut vars, language);
+        }
     }
+    vars.retain(|v| !v.name.is_empty());
     vars
 }
 
@@ -78,20 +99,22 @@ fn with_callers<T>(
     locate(&ctx)
 }
 
-/// The variables `found` with their types and locations at `pc`.
+/// The variables `found` with their types and locations at `pc`, each with
+/// its type DIE. Unnamed ones are kept: they still take argument registers.
 fn variables(
     module: &Module,
     data: &DwarfData,
     found: &[Found],
     pc: u64,
     ctx: &EvalContext,
-) -> Vec<Variable> {
+) -> Vec<(Variable, Option<u64>)> {
     found
         .iter()
         .filter_map(|f| {
             let (_, entry) = data.entry(f.die)?;
-            let ty = module.type_desc(data.type_of(f.die));
-            Some(Variable {
+            let type_die = data.type_of(f.die);
+            let ty = module.type_desc(type_die);
+            let var = Variable {
                 name: data.name_of(f.die).unwrap_or_default(),
                 is_parameter: entry.tag() == gimli::DW_TAG_formal_parameter,
                 is_global: false,
@@ -103,9 +126,9 @@ fn variables(
                 },
                 ty,
                 scope_depth: f.depth,
-            })
+            };
+            Some((var, type_die))
         })
-        .filter(|v| !v.name.is_empty())
         .collect()
 }
 
@@ -127,6 +150,7 @@ fn frame_context(
         frame_base,
         cfa,
         at_function_entry,
+        static_tls: module.static_tls(),
         ..Default::default()
     }
 }
@@ -180,11 +204,13 @@ pub(crate) fn object_location(
 
 /// Replaces frame-relative parameter locations, which are not yet valid at
 /// the first instruction, with where the caller passed the arguments.
+/// `type_dies` holds the type DIE of each variable.
 fn apply_entry_abi(
     module: &Module,
     data: &DwarfData,
     function_die: u64,
     vars: &mut [Variable],
+    type_dies: &[Option<u64>],
     cfa: Option<&[ReadOp]>,
 ) {
     let Some(cfa) = cfa else { return };
@@ -194,11 +220,7 @@ fn apply_entry_abi(
         .filter(|(_, v)| v.is_parameter && v.scope_depth == 0)
         .map(|(i, _)| i)
         .collect();
-    let frame_based = |loc: &Location| match loc {
-        Location::Memory(ops) => ops.iter().any(|op| matches!(op, ReadOp::Register(_))),
-        _ => false,
-    };
-    if !params.iter().any(|&i| frame_based(&vars[i].location)) {
+    if !params.iter().any(|&i| is_frame_relative(&vars[i].location)) {
         return;
     }
     let entry_params: Vec<EntryParam> = params
@@ -208,15 +230,53 @@ fn apply_entry_abi(
             // -O0 code describes by-reference arguments as a frame slot that
             // holds the address: `DW_OP_fbreg N; DW_OP_deref`.
             by_reference: matches!(&vars[i].location, Location::Memory(ops)
-                if ops.iter().any(|op| matches!(op, ReadOp::Deref { .. }))),
+                if ops.iter().any(|op| matches!(op, ReadOp::Deref { .. })))
+                || nontrivial_for_calls(data, type_dies[i]),
         })
         .collect();
-    let ret = module.type_desc(data.type_of(function_die));
-    let locations = entry_locations(&entry_params, returns_in_memory(&ret), cfa);
+    let ret_die = data.type_of(function_die);
+    let ret = module.type_desc(ret_die);
+    let hidden_result = returns_in_memory(&ret) || nontrivial_for_calls(data, ret_die);
+    let locations = entry_locations(&entry_params, hidden_result, cfa);
     for (&i, loc) in params.iter().zip(locations) {
-        if frame_based(&vars[i].location) {
+        if is_frame_relative(&vars[i].location) {
             vars[i].location = loc;
         }
+    }
+}
+
+/// Whether a location is a stack slot: memory addressed from the stack or
+/// frame pointer (or the CFA, which is `rsp + 8` at entry). The prologue of
+/// unoptimised code has not yet filled such slots at the first instruction.
+/// Memory addressed from another register (a by-reference argument in
+/// `rdi`) is where DWARF says already.
+fn is_frame_relative(location: &Location) -> bool {
+    match location {
+        Location::Memory(ops) => ops
+            .iter()
+            .any(|op| matches!(op, ReadOp::Register(RSP | RBP))),
+        _ => false,
+    }
+}
+
+/// In code that does not follow the C calling convention, where a parameter
+/// is at the first instruction is not known: a frame-relative parameter is
+/// reported unreadable there (the probe then moves past the prologue, where
+/// the DWARF location holds).
+fn mark_unstored_parameters(vars: &mut [Variable], language: Option<gimli::DwLang>) {
+    let language = match language {
+        Some(gimli::DW_LANG_Rust) => "Rust".to_string(),
+        Some(other) => other.static_string().unwrap_or("this language").to_string(),
+        None => "code without a DW_AT_language".to_string(),
+    };
+    for v in vars
+        .iter_mut()
+        .filter(|v| v.is_parameter && v.scope_depth == 0 && is_frame_relative(&v.location))
+    {
+        v.location = Location::Unavailable(format!(
+            "{language} does not pass arguments by the C calling convention, and at the function's first instruction the prologue has not yet stored '{}' where its DWARF location says",
+            v.name
+        ));
     }
 }
 

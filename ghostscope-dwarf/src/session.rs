@@ -3,12 +3,18 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use thiserror::Error;
 
 use crate::error::DwarfError;
 use crate::index::CodeKind;
 use crate::lines::SourceLocation;
+use crate::loading::{
+    ignore_progress, is_elf_file, load_all, LoadObserver, LoadOptions, LoadRequest, ModuleFailure,
+    ModuleStats,
+};
+use crate::location::{Location, ReadOp};
 use crate::module::Module;
 use crate::process::{accessible_path, load_bias, read_mappings, Mapping};
 use crate::scope::Variable;
@@ -21,6 +27,10 @@ pub struct LoadedModule {
     /// Runtime address minus link-time address, when known. Fixed-address
     /// executables always have 0; a PIE or library needs a live process.
     pub load_bias: Option<u64>,
+    /// What the module's name index holds.
+    pub stats: ModuleStats,
+    /// Time it took to open and index the module.
+    pub load_time: Duration,
 }
 
 /// What kind of place a probe sits on.
@@ -140,6 +150,8 @@ pub enum ResolveError {
 #[derive(Debug)]
 pub struct DebugSession {
     modules: Vec<LoadedModule>,
+    /// Mapped ELF files that could not be loaded (not fatal with `-p`).
+    failures: Vec<ModuleFailure>,
     pid: Option<u32>,
     /// The module trace patterns resolve in (`-t`), if restricted.
     target: Option<usize>,
@@ -149,6 +161,24 @@ impl DebugSession {
     /// Loads every file-backed module of a running process, main executable first.
     /// With `target`, patterns resolve only in that module (`-t` with `-p`).
     pub fn for_process(pid: u32, target: Option<&Path>) -> Result<DebugSession, DwarfError> {
+        DebugSession::load_process(pid, target, &LoadOptions::default(), &ignore_progress)
+    }
+
+    /// Loads one executable or library file (`-t` without `-p`).
+    pub fn for_file(path: &Path) -> Result<DebugSession, DwarfError> {
+        DebugSession::load_file(path, &LoadOptions::default(), &ignore_progress)
+    }
+
+    /// [`DebugSession::for_process`] with debug-info options, reporting
+    /// progress to `observer`. A module that fails to load is left out and
+    /// listed in [`DebugSession::failures`], unless `--debug-file` is bound
+    /// to it: explicit debug-file failures fail the whole load.
+    pub fn load_process(
+        pid: u32,
+        target: Option<&Path>,
+        options: &LoadOptions,
+        observer: LoadObserver<'_>,
+    ) -> Result<DebugSession, DwarfError> {
         let mappings = read_mappings(pid)?;
         let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
         let mut order: Vec<String> = Vec::new();
@@ -163,58 +193,118 @@ impl DebugSession {
                 .map(str::to_string)
                 .unwrap_or(p)
         });
+        let mut has_exe = false;
         if let Some(exe) = exe {
             if let Some(i) = order.iter().position(|p| *p == exe) {
                 let main = order.remove(i);
                 order.insert(0, main);
+                has_exe = true;
             }
         }
-        let groups: Vec<Vec<&Mapping>> = order
+        // Only ELF files are modules (a process also maps locale archives and the like).
+        let groups: Vec<(PathBuf, Vec<&Mapping>)> = order
             .iter()
-            .map(|p| mappings.iter().filter(|m| &m.path == p).collect())
+            .map(|p| {
+                let group: Vec<&Mapping> = mappings.iter().filter(|m| &m.path == p).collect();
+                (accessible_path(pid, group[0]), group)
+            })
+            .filter(|(path, _)| is_elf_file(path))
             .collect();
-        // Opening parses ELF headers and DWARF unit headers; do modules in parallel.
-        let opened: Vec<Option<LoadedModule>> = std::thread::scope(|s| {
-            let handles: Vec<_> = groups
-                .iter()
-                .map(|group| {
-                    s.spawn(move || {
-                        let path = accessible_path(pid, group[0]);
-                        let module = Module::open(&path).ok()?;
-                        let bias = load_bias(module.elf().segments(), group);
-                        Some(LoadedModule {
-                            module: Arc::new(module),
-                            load_bias: bias,
-                        })
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().ok().flatten())
-                .collect()
-        });
-        let modules: Vec<LoadedModule> = opened.into_iter().flatten().collect();
-        let target = target.map(|t| find_target_module(&modules, t));
+        // `--debug-file` belongs to the -t module, else to the main executable.
+        let bound = match &options.explicit_debug_file {
+            None => None,
+            Some(file) => {
+                let wanted = target.map_or_else(
+                    || PathBuf::from(format!("/proc/{pid}/exe")),
+                    Path::to_path_buf,
+                );
+                let found = match target {
+                    Some(t) => groups.iter().position(|(p, _)| same_file(p, t)),
+                    None => has_exe.then_some(0),
+                };
+                Some(found.ok_or_else(|| {
+                    DwarfError::ExplicitModuleNotLoaded {
+                        debug_file: file.clone(),
+                        module: wanted,
+                        loaded: groups
+                            .iter()
+                            .take(8)
+                            .map(|(p, _)| p.display().to_string())
+                            .collect(),
+                    }
+                })?)
+            }
+        };
+        let requests: Vec<LoadRequest<'_>> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, (path, _))| LoadRequest {
+                path: path.clone(),
+                explicit_debug_file: options
+                    .explicit_debug_file
+                    .as_deref()
+                    .filter(|_| bound == Some(i)),
+            })
+            .collect();
+        let mut modules = Vec::new();
+        let mut failures = Vec::new();
+        let results = load_all(&requests, &options.lookup, observer);
+        for (i, (result, (path, group))) in results.into_iter().zip(&groups).enumerate() {
+            match result {
+                Ok(loaded) => modules.push(LoadedModule {
+                    load_bias: load_bias(loaded.module.elf().segments(), group),
+                    module: loaded.module,
+                    stats: loaded.stats,
+                    load_time: loaded.elapsed,
+                }),
+                Err(e) if bound == Some(i) => return Err(e),
+                Err(e) => failures.push(ModuleFailure {
+                    path: path.clone(),
+                    error: e.to_string(),
+                }),
+            }
+        }
+        let target =
+            target.and_then(|t| modules.iter().position(|m| same_file(m.module.path(), t)));
         Ok(DebugSession {
             modules,
+            failures,
             pid: Some(pid),
-            target: target.flatten(),
+            target,
         })
     }
 
-    /// Loads one executable or library file (`-t` without `-p`).
-    pub fn for_file(path: &Path) -> Result<DebugSession, DwarfError> {
-        let module = Module::open(path)?;
-        let bias = (!module.elf().is_position_independent()).then_some(0);
+    /// [`DebugSession::for_file`] with debug-info options, reporting
+    /// progress to `observer`.
+    pub fn load_file(
+        path: &Path,
+        options: &LoadOptions,
+        observer: LoadObserver<'_>,
+    ) -> Result<DebugSession, DwarfError> {
+        let request = LoadRequest {
+            path: path.to_path_buf(),
+            explicit_debug_file: options.explicit_debug_file.as_deref(),
+        };
+        let loaded = load_all(&[request], &options.lookup, observer)
+            .pop()
+            .expect("one result per request")?;
+        let bias = (!loaded.module.elf().is_position_independent()).then_some(0);
         Ok(DebugSession {
             modules: vec![LoadedModule {
-                module: Arc::new(module),
+                module: loaded.module,
                 load_bias: bias,
+                stats: loaded.stats,
+                load_time: loaded.elapsed,
             }],
+            failures: Vec::new(),
             pid: None,
             target: Some(0),
         })
+    }
+
+    /// Mapped modules that could not be loaded.
+    pub fn failures(&self) -> &[ModuleFailure] {
+        &self.failures
     }
 
     /// The traced process, if any.
@@ -389,14 +479,7 @@ impl DebugSession {
         let m = match module {
             None => self.primary_module(),
             Some(name) => {
-                let hits: Vec<usize> = (0..self.modules.len())
-                    .filter(|&i| {
-                        crate::lines::path_matches(
-                            &self.modules[i].module.path().to_string_lossy(),
-                            name,
-                        )
-                    })
-                    .collect();
+                let hits = self.modules_named(name);
                 match hits.len() {
                     0 => return Err(ResolveError::ModuleNotFound(name.to_string())),
                     1 => hits[0],
@@ -428,6 +511,28 @@ impl DebugSession {
             function_die,
             function_name: function_die.and_then(|d| module_ref.function_name(d)),
         })
+    }
+
+    /// The modules a `module:0x…` name means: those whose path ends with
+    /// it; else the module that the name, as a file (relative to the
+    /// current directory, or beside a module), is: a symlink to it, say.
+    fn modules_named(&self, name: &str) -> Vec<usize> {
+        let paths: Vec<&Path> = self.modules.iter().map(|m| m.module.path()).collect();
+        let by_suffix: Vec<usize> = (0..paths.len())
+            .filter(|&i| crate::lines::path_matches(&paths[i].to_string_lossy(), name))
+            .collect();
+        if !by_suffix.is_empty() {
+            return by_suffix;
+        }
+        (0..paths.len())
+            .filter(|&i| {
+                let beside = paths[i].parent().map(|dir| dir.join(name));
+                [Some(PathBuf::from(name)), beside]
+                    .into_iter()
+                    .flatten()
+                    .any(|file| same_file(&file, paths[i]))
+            })
+            .collect()
     }
 
     /// The same function probe moved to the end of the prologue, when the
@@ -479,8 +584,18 @@ impl DebugSession {
     }
 
     /// A global named `name`: the site's module first, then the others. A
-    /// name found only in several other modules is ambiguous.
+    /// name found only in several other modules is ambiguous. A library's
+    /// global that the executable holds a copy of is read from that copy.
     pub fn find_global(
+        &self,
+        name: &str,
+        from_module: usize,
+    ) -> Result<Option<(usize, Variable)>, ResolveError> {
+        self.find_global_definition(name, from_module)
+            .map(|found| found.map(|(m, v)| (m, self.with_live_storage(m, v))))
+    }
+
+    fn find_global_definition(
         &self,
         name: &str,
         from_module: usize,
@@ -517,6 +632,33 @@ impl DebugSession {
         }
     }
 
+    /// A global defined in a shared library and used by the executable
+    /// lives, at run time, in the executable's copy (an `R_X86_64_COPY`
+    /// relocation there): the dynamic linker binds every reference, the
+    /// library's own included, to that copy, and the library's storage
+    /// keeps its stale initial value. This moves the variable's location to
+    /// the copy; its type stays that of module `m`'s DWARF.
+    fn with_live_storage(&self, m: usize, mut v: Variable) -> Variable {
+        let Location::Memory(ops) = &v.location else {
+            return v;
+        };
+        let [ReadOp::ModuleAddress(address)] = ops.as_slice() else {
+            return v;
+        };
+        let defining = self.modules[m].module.elf().dynamic_data();
+        let Some(symbol) = defining.exported_at(*address) else {
+            return v;
+        };
+        let copy = self.modules.iter().enumerate().find_map(|(other, lm)| {
+            let at = lm.module.elf().dynamic_data().copy_of(symbol)?;
+            (other != m).then_some((other, at))
+        });
+        if let Some((module, vaddr)) = copy {
+            v.location = Location::Memory(vec![ReadOp::SessionModuleAddress { module, vaddr }]);
+        }
+        v
+    }
+
     /// The source position of a site.
     pub fn source_location(&self, site: &ProbeSite) -> Option<SourceLocation> {
         self.modules[site.module].module.source_location(site.pc)
@@ -528,10 +670,15 @@ impl DebugSession {
     }
 }
 
-fn find_target_module(modules: &[LoadedModule], target: &Path) -> Option<usize> {
-    let want = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
-    modules.iter().position(|m| {
-        std::fs::canonicalize(m.module.path()).unwrap_or_else(|_| m.module.path().to_path_buf())
-            == want
-    })
+/// Whether two paths name the same file (symlinks, `/proc/PID/root/…`
+/// and hard links included).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if a == b {
+        return true;
+    }
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }

@@ -81,6 +81,7 @@ fn convert(
         | gimli::DW_TAG_rvalue_reference_type
         | gimli::DW_TAG_ptr_to_member_type => TypeDesc::Pointer {
             pointee_name: type_name(data, target, 0),
+            pointee_display: pointee_display_name(data, target),
             pointee: target.map(TypeRef),
         },
         gimli::DW_TAG_const_type | gimli::DW_TAG_volatile_type => TypeDesc::Qualified {
@@ -365,4 +366,43 @@ pub(crate) fn type_name(data: &DwarfData, die: Option<u64>, depth: usize) -> Str
         }
         _ => name.unwrap_or_else(|| "<unknown>".into()),
     }
+}
+
+/// The display name of a pointer's pointee (output.md §3.9), as the
+/// reference spells it: typedefs and qualifiers are looked through to a base
+/// type (its name) or a struct, union or enum (its tag name, or for an
+/// anonymous one the outermost typedef's name). Anything else (a pointer,
+/// function or array) shows the outermost typedef's name if there was one
+/// (`ip_t *` → `ip_t`), else `void` (`int **` → `void`).
+pub(crate) fn pointee_display_name(data: &DwarfData, die: Option<u64>) -> String {
+    let mut typedef_name: Option<String> = None;
+    let mut die = die;
+    for _ in 0..MAX_TYPE_DEPTH {
+        let Some(offset) = die else { break };
+        let Some((u, entry)) = data.entry(offset) else {
+            break;
+        };
+        let name = data.string(u, &entry, gimli::DW_AT_name);
+        match entry.tag() {
+            gimli::DW_TAG_typedef => {
+                if typedef_name.is_none() {
+                    typedef_name = name;
+                }
+            }
+            gimli::DW_TAG_const_type
+            | gimli::DW_TAG_volatile_type
+            | gimli::DW_TAG_restrict_type
+            | gimli::DW_TAG_atomic_type => {}
+            gimli::DW_TAG_base_type => return name.unwrap_or_default(),
+            gimli::DW_TAG_structure_type
+            | gimli::DW_TAG_class_type
+            | gimli::DW_TAG_union_type
+            | gimli::DW_TAG_enumeration_type => {
+                return name.or(typedef_name).unwrap_or_else(|| "void".into());
+            }
+            _ => break,
+        }
+        die = data.reference(u, &entry, gimli::DW_AT_type);
+    }
+    typedef_name.unwrap_or_else(|| "void".into())
 }

@@ -87,11 +87,13 @@ fn struct_types_resolve_through_pointers() {
     let TypeDesc::Pointer {
         pointee: Some(r),
         pointee_name,
+        pointee_display,
     } = ty
     else {
         panic!("o is a pointer")
     };
     assert_eq!(pointee_name, "struct order");
+    assert_eq!(pointee_display, "order");
     let order = session.modules()[0].module.resolve_type(r);
     let TypeDesc::Aggregate { members, size, .. } = order else {
         panic!("struct order")

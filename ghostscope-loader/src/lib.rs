@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aya::maps::{HashMap as BpfHashMap, Map, MapData, RingBuf};
-use aya::programs::uprobe::{UProbeAttachLocation, UProbeScope};
+use aya::programs::uprobe::{UProbeAttachLocation, UProbeLinkId, UProbeScope};
 use aya::programs::{ProgramError, UProbe};
 use aya::{Ebpf, EbpfLoader};
 use thiserror::Error;
@@ -75,6 +75,17 @@ pub enum LoaderError {
         /// What happened.
         message: String,
     },
+    /// Removing a uprobe failed.
+    #[error("failed to detach the uprobe of trace {trace_id}: {message}")]
+    Detach {
+        /// Trace id.
+        trace_id: u32,
+        /// What happened.
+        message: String,
+    },
+    /// No trace with this id is loaded.
+    #[error("trace {0} is not loaded")]
+    UnknownTrace(u32),
     /// Reading the ring buffer failed.
     #[error("failed to read events: {0}")]
     Read(std::io::Error),
@@ -105,13 +116,45 @@ impl LoaderSlot {
     }
 }
 
-/// One attached trace program.
-struct AttachedTrace {
-    /// Owns the program and its link; dropping it detaches the uprobe.
-    _ebpf: Ebpf,
+/// One loaded trace program and where its uprobe goes.
+struct LoadedTrace {
+    /// Owns the program and its link; dropping it detaches and unloads.
+    ebpf: Ebpf,
+    /// Name of the program inside the object.
+    program: String,
+    /// The probed file.
+    target: PathBuf,
+    /// File offset of the probed instruction.
+    file_offset: u64,
+    /// PID filter of the uprobe.
+    pid: Option<u32>,
+    /// The uprobe link while attached.
+    link: Option<UProbeLinkId>,
+}
+
+impl LoadedTrace {
+    fn uprobe(&mut self, trace_id: u32) -> Result<&mut UProbe, LoaderError> {
+        let program = &self.program;
+        self.ebpf
+            .program_mut(program)
+            .ok_or_else(|| LoaderError::Load {
+                trace_id,
+                message: format!("program {program} is missing from the object"),
+            })?
+            .try_into()
+            .map_err(|e: ProgramError| LoaderError::Load {
+                trace_id,
+                message: e.to_string(),
+            })
+    }
 }
 
 /// Loads and attaches trace programs that share one event ring buffer.
+///
+/// A trace is first *loaded* (parsed, verified, its loss counter created)
+/// and then *attached* (its uprobe created). Detaching keeps the program
+/// loaded, so it can be attached again without compiling or verifying it
+/// anew; unloading releases it.
 pub struct TraceLoader {
     /// Built on a background thread: `EbpfLoader::new` parses the kernel's
     /// BTF (toolchain P12), which overlaps with LLVM compiling the programs.
@@ -120,7 +163,28 @@ pub struct TraceLoader {
     losses_fd: i32,
     losses: BpfHashMap<MapData, u32, u64>,
     events: Option<RingBuf<MapData>>,
-    attached: BTreeMap<u32, AttachedTrace>,
+    traces: BTreeMap<u32, LoadedTrace>,
+    /// The backtrace unwind maps, created on first use.
+    unwind: Option<UnwindMaps>,
+}
+
+/// The maps in-kernel backtraces read: pages of unwind rows and their index.
+struct UnwindMaps {
+    rows: std::os::fd::OwnedFd,
+    index: std::os::fd::OwnedFd,
+}
+
+/// What the unwind maps hold, as raw map values.
+#[derive(Debug, Clone, Copy)]
+pub struct UnwindContents<'a> {
+    /// Most pages the rows map holds.
+    pub max_pages: u32,
+    /// Bytes per page.
+    pub page_size: u32,
+    /// Pages, concatenated.
+    pub pages: &'a [u8],
+    /// The index: the one element of the index map.
+    pub index: &'a [u8],
 }
 
 impl TraceLoader {
@@ -140,15 +204,7 @@ impl TraceLoader {
                 source: std::io::Error::other(e.to_string()),
             })?;
         let losses_fd = losses.as_raw_fd();
-        let losses = MapData::from_fd(losses).map_err(|e| LoaderError::MapCreate {
-            what: "loss counter",
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        let losses =
-            BpfHashMap::try_from(Map::HashMap(losses)).map_err(|e| LoaderError::MapCreate {
-                what: "loss counter",
-                source: std::io::Error::other(e.to_string()),
-            })?;
+        let losses = loss_map(losses)?;
         Ok(TraceLoader {
             // Created once, in the background: EbpfLoader::new parses the kernel BTF.
             loader: LoaderSlot::Pending(std::thread::spawn(EbpfLoader::new)),
@@ -156,8 +212,44 @@ impl TraceLoader {
             losses_fd,
             losses,
             events: Some(events),
-            attached: BTreeMap::new(),
+            traces: BTreeMap::new(),
+            unwind: None,
         })
+    }
+
+    /// Creates the backtrace unwind maps (once) and fills them; returns
+    /// their file descriptors (rows, index) for the compiler. Called
+    /// again, it rewrites their contents.
+    pub fn load_unwind_tables(
+        &mut self,
+        contents: UnwindContents<'_>,
+    ) -> Result<(i32, i32), LoaderError> {
+        if self.unwind.is_none() {
+            let rows = maps::create(MapKind::UnwindRows {
+                pages: contents.max_pages,
+                value_size: contents.page_size,
+            })?;
+            let index = maps::create(MapKind::UnwindIndex {
+                value_size: contents.index.len() as u32,
+            })?;
+            self.unwind = Some(UnwindMaps { rows, index });
+        }
+        let maps = self.unwind.as_ref().expect("just created");
+        let rows_fd = maps.rows.as_raw_fd();
+        let index_fd = maps.index.as_raw_fd();
+        maps::fill_array(
+            rows_fd,
+            "unwind rows",
+            contents.pages,
+            contents.page_size as usize,
+        )?;
+        maps::fill_array(
+            index_fd,
+            "unwind index",
+            contents.index,
+            contents.index.len(),
+        )?;
+        Ok((rows_fd, index_fd))
     }
 
     /// File descriptor of the event ring buffer, for the compiler.
@@ -170,9 +262,10 @@ impl TraceLoader {
         self.losses_fd
     }
 
-    /// Loads `object`, verifies its program and attaches it at `file_offset`
-    /// of `target`, for process `pid` only when given.
-    pub fn attach(
+    /// Loads `object` and verifies its program, to be attached at
+    /// `file_offset` of `target`, for process `pid` only when given. The
+    /// uprobe is not created yet: see [`TraceLoader::enable`].
+    pub fn load(
         &mut self,
         trace_id: u32,
         object: &[u8],
@@ -181,7 +274,7 @@ impl TraceLoader {
         file_offset: u64,
         pid: Option<u32>,
     ) -> Result<(), LoaderError> {
-        let mut ebpf = self
+        let ebpf = self
             .loader
             .get()
             .load(object)
@@ -189,61 +282,126 @@ impl TraceLoader {
                 trace_id,
                 message: e.to_string(),
             })?;
-        let prog: &mut UProbe = ebpf
-            .program_mut(program)
-            .ok_or_else(|| LoaderError::Load {
-                trace_id,
-                message: format!("program {program} is missing from the object"),
-            })?
-            .try_into()
-            .map_err(|e: ProgramError| LoaderError::Load {
-                trace_id,
-                message: e.to_string(),
-            })?;
-        prog.load().map_err(|e| load_error(trace_id, e))?;
-        let scope = match pid.and_then(NonZeroU32::new) {
-            Some(p) => UProbeScope::OneProcess(p),
-            None => UProbeScope::AllProcesses,
+        let mut trace = LoadedTrace {
+            ebpf,
+            program: program.to_string(),
+            target: target.to_path_buf(),
+            file_offset,
+            pid,
+            link: None,
         };
-        prog.attach(
-            UProbeAttachLocation::AbsoluteOffset(file_offset),
-            target,
-            scope,
-        )
-        .map_err(|e| LoaderError::Attach {
-            path: target.to_path_buf(),
-            offset: file_offset,
-            message: error_chain(&e),
-        })?;
-        // Registered after a successful attach, so only live traces count losses.
+        trace
+            .uprobe(trace_id)?
+            .load()
+            .map_err(|e| load_error(trace_id, e))?;
+        // Registered once the program is loaded, so only live traces count losses.
         let _ = self.losses.insert(trace_id, 0, 0);
-        self.attached
-            .insert(trace_id, AttachedTrace { _ebpf: ebpf });
+        self.traces.insert(trace_id, trace);
         Ok(())
     }
 
-    /// Detaches one trace; returns whether it was attached.
-    pub fn detach(&mut self, trace_id: u32) -> bool {
-        let _ = self.losses.remove(&trace_id);
-        self.attached.remove(&trace_id).is_some()
+    /// Creates the uprobe of a loaded trace; attaching an attached trace
+    /// does nothing.
+    pub fn enable(&mut self, trace_id: u32) -> Result<(), LoaderError> {
+        let trace = self
+            .traces
+            .get_mut(&trace_id)
+            .ok_or(LoaderError::UnknownTrace(trace_id))?;
+        if trace.link.is_some() {
+            return Ok(());
+        }
+        let scope = match trace.pid.and_then(NonZeroU32::new) {
+            Some(p) => UProbeScope::OneProcess(p),
+            None => UProbeScope::AllProcesses,
+        };
+        let (target, file_offset) = (trace.target.clone(), trace.file_offset);
+        let link = trace
+            .uprobe(trace_id)?
+            .attach(
+                UProbeAttachLocation::AbsoluteOffset(file_offset),
+                &target,
+                scope,
+            )
+            .map_err(|e| LoaderError::Attach {
+                path: target.clone(),
+                offset: file_offset,
+                message: error_chain(&e),
+            })?;
+        trace.link = Some(link);
+        Ok(())
     }
 
-    /// Detaches every trace.
-    pub fn detach_all(&mut self) {
-        let ids: Vec<u32> = self.attached.keys().copied().collect();
+    /// Removes the uprobe of a trace and keeps its program loaded; returns
+    /// whether it was attached.
+    pub fn disable(&mut self, trace_id: u32) -> Result<bool, LoaderError> {
+        let Some(trace) = self.traces.get_mut(&trace_id) else {
+            return Ok(false);
+        };
+        let Some(link) = trace.link.take() else {
+            return Ok(false);
+        };
+        trace
+            .uprobe(trace_id)?
+            .detach(link)
+            .map_err(|e| LoaderError::Detach {
+                trace_id,
+                message: error_chain(&e),
+            })?;
+        Ok(true)
+    }
+
+    /// Detaches and unloads one trace; returns whether it was loaded.
+    pub fn unload(&mut self, trace_id: u32) -> bool {
+        let _ = self.losses.remove(&trace_id);
+        self.traces.remove(&trace_id).is_some()
+    }
+
+    /// Detaches and unloads every trace.
+    pub fn unload_all(&mut self) {
+        let ids: Vec<u32> = self.traces.keys().copied().collect();
         for id in ids {
-            self.detach(id);
+            self.unload(id);
         }
     }
 
-    /// Ids of attached traces.
+    /// Ids of traces whose uprobe is attached.
     pub fn attached(&self) -> Vec<u32> {
-        self.attached.keys().copied().collect()
+        self.traces
+            .iter()
+            .filter(|(_, t)| t.link.is_some())
+            .map(|(id, _)| *id)
+            .collect()
     }
 
-    /// Events the kernel could not deliver, per trace id, since attach.
+    /// Whether a trace's uprobe is attached.
+    pub fn is_attached(&self, trace_id: u32) -> bool {
+        self.traces.get(&trace_id).is_some_and(|t| t.link.is_some())
+    }
+
+    /// Ids of loaded traces, attached or not.
+    pub fn loaded(&self) -> Vec<u32> {
+        self.traces.keys().copied().collect()
+    }
+
+    /// Events the kernel could not deliver, per trace id, since load.
     pub fn loss_counts(&self) -> Vec<(u32, u64)> {
-        self.losses.iter().filter_map(|r| r.ok()).collect()
+        read_losses(&self.losses)
+    }
+
+    /// A second handle on the loss counters, for a thread that reports
+    /// losses while this loader keeps loading and attaching.
+    pub fn loss_reader(&self) -> Result<LossReader, LoaderError> {
+        // SAFETY: the descriptor is owned by `self.losses` and open; it is
+        // only borrowed for the duplication.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.losses_fd) }
+            .try_clone_to_owned()
+            .map_err(|e| LoaderError::MapCreate {
+                what: "loss counter",
+                source: e,
+            })?;
+        Ok(LossReader {
+            losses: loss_map(fd)?,
+        })
     }
 
     /// Takes the event stream; it can be taken once.
@@ -259,9 +417,36 @@ impl TraceLoader {
     }
 }
 
+/// Reads the per-trace loss counters from any thread.
+pub struct LossReader {
+    losses: BpfHashMap<MapData, u32, u64>,
+}
+
+impl LossReader {
+    /// Events the kernel could not deliver, per loaded trace id.
+    pub fn loss_counts(&self) -> Vec<(u32, u64)> {
+        read_losses(&self.losses)
+    }
+}
+
+fn read_losses(losses: &BpfHashMap<MapData, u32, u64>) -> Vec<(u32, u64)> {
+    losses.iter().filter_map(|r| r.ok()).collect()
+}
+
+fn loss_map(fd: std::os::fd::OwnedFd) -> Result<BpfHashMap<MapData, u32, u64>, LoaderError> {
+    let map = MapData::from_fd(fd).map_err(|e| LoaderError::MapCreate {
+        what: "loss counter",
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    BpfHashMap::try_from(Map::HashMap(map)).map_err(|e| LoaderError::MapCreate {
+        what: "loss counter",
+        source: std::io::Error::other(e.to_string()),
+    })
+}
+
 impl Drop for TraceLoader {
     fn drop(&mut self) {
-        self.detach_all();
+        self.unload_all();
     }
 }
 

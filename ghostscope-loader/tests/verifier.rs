@@ -75,7 +75,7 @@ fn misaligned_context_read() -> Vec<u8> {
 fn a_verifier_rejection_carries_the_verifiers_reason() {
     let mut loader = TraceLoader::new(4096 * 16).expect("maps can be created (run as root)");
     let err = loader
-        .attach(
+        .load(
             7,
             &misaligned_context_read(),
             "bad_prog",
@@ -96,5 +96,5 @@ fn a_verifier_rejection_carries_the_verifiers_reason() {
     assert!(err.to_string().starts_with(
         "the kernel verifier rejected the program of trace 7: invalid bpf_context access"
     ));
-    assert!(loader.attached().is_empty());
+    assert!(loader.loaded().is_empty());
 }

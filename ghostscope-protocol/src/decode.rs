@@ -1,11 +1,13 @@
 //! Events from the ring buffer → header plus rendered payload lines.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::backtrace::{record_payload_size, FrameSymbolizer, RawBacktrace};
 use crate::meta::{StatementOutput, TraceMeta};
-use crate::render::{expr_error_line, render_format, render_slot};
+use crate::render::{backtrace_lines, expr_error_line, render_format, render_slot, BacktraceStyle};
 use crate::wire::{EventHeader, ReadStatus, Record};
 
 /// Why an event could not be decoded.
@@ -39,9 +41,23 @@ pub struct DecodedEvent {
 }
 
 /// Decodes events of every known trace.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct EventDecoder {
     traces: HashMap<u32, TraceMeta>,
+    /// Names and source positions for backtrace frames.
+    symbolizer: Option<Arc<dyn FrameSymbolizer>>,
+    /// Colour backtrace blocks (output.md §6.3).
+    backtrace_color: bool,
+}
+
+impl std::fmt::Debug for EventDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventDecoder")
+            .field("traces", &self.traces)
+            .field("symbolizer", &self.symbolizer.is_some())
+            .field("backtrace_color", &self.backtrace_color)
+            .finish()
+    }
 }
 
 impl EventDecoder {
@@ -53,6 +69,17 @@ impl EventDecoder {
     /// Registers (or replaces) a trace's metadata.
     pub fn add_trace(&mut self, meta: TraceMeta) {
         self.traces.insert(meta.trace_id, meta);
+    }
+
+    /// Sets what symbolizes backtrace frames; without one, frames print
+    /// as addresses.
+    pub fn set_symbolizer(&mut self, symbolizer: Arc<dyn FrameSymbolizer>) {
+        self.symbolizer = Some(symbolizer);
+    }
+
+    /// Colours backtrace blocks with ANSI codes (pretty output on a terminal).
+    pub fn set_backtrace_color(&mut self, on: bool) {
+        self.backtrace_color = on;
     }
 
     /// Forgets a trace.
@@ -81,13 +108,41 @@ impl EventDecoder {
         }
         Ok(DecodedEvent {
             header,
-            lines: render_lines(meta, bytes),
+            lines: self.render_lines(meta, bytes),
+        })
+    }
+
+    /// Renders the lines of every statement that ran.
+    fn render_lines(&self, meta: &TraceMeta, event: &[u8]) -> Vec<String> {
+        render_lines(meta, event, &|record, depth, style, modules, biases| {
+            let Some(rec) = Record::parse(event, record, record_payload_size(depth)) else {
+                return Vec::new();
+            };
+            match RawBacktrace::parse(rec.payload) {
+                Some(mut bt) => {
+                    bt.apply_table_biases(biases);
+                    backtrace_lines(
+                        &bt,
+                        BacktraceStyle {
+                            color: self.backtrace_color,
+                            ..style
+                        },
+                        modules,
+                        self.symbolizer.as_deref(),
+                    )
+                }
+                None => vec!["backtrace: internal error, 0 frames".to_string()],
+            }
         })
     }
 }
 
+/// Renders one backtrace record: (record offset, depth, style, module
+/// names, table biases) → lines.
+type BacktraceRenderer<'a> = dyn Fn(u32, u8, BacktraceStyle, &[String], &[u64]) -> Vec<String> + 'a;
+
 /// Renders the lines of every statement that ran.
-fn render_lines(meta: &TraceMeta, event: &[u8]) -> Vec<String> {
+fn render_lines(meta: &TraceMeta, event: &[u8], backtrace: &BacktraceRenderer<'_>) -> Vec<String> {
     let mut lines = Vec::new();
     for stmt in &meta.statements {
         let Some(marker) = Record::parse(event, stmt.marker, 16) else {
@@ -99,7 +154,10 @@ fn render_lines(meta: &TraceMeta, event: &[u8]) -> Vec<String> {
         }
         match &stmt.output {
             StatementOutput::Text(text) => lines.push(text.clone()),
-            StatementOutput::Value { expr, slot } => {
+            StatementOutput::Value {
+                alone: true, slot, ..
+            } => lines.push(render_slot(slot, event)),
+            StatementOutput::Value { expr, slot, .. } => {
                 lines.push(format!("{expr} = {}", render_slot(slot, event)))
             }
             StatementOutput::Format { pieces, args, .. } => {
@@ -110,6 +168,22 @@ fn render_lines(meta: &TraceMeta, event: &[u8]) -> Vec<String> {
                     let detail = marker.failure();
                     lines.push(expr_error_line(expr, status, marker.flags, detail.addr));
                 }
+            }
+            StatementOutput::Backtrace {
+                record,
+                depth,
+                raw,
+                inline,
+                modules,
+                table_biases,
+            } => {
+                let style = BacktraceStyle {
+                    raw: *raw,
+                    inline: *inline,
+                    depth: *depth,
+                    color: false,
+                };
+                lines.extend(backtrace(*record, *depth, style, modules, table_biases));
             }
         }
         for slot in &stmt.expr_errors {
@@ -163,7 +237,9 @@ mod tests {
                             offset: 64,
                             capacity: 8,
                             kind: SlotKind::Typed(TypeDesc::int()),
+                            origin: Default::default(),
                         },
+                        alone: false,
                     },
                     expr_errors: vec![ExprErrorSlot {
                         offset: 80,
@@ -217,6 +293,20 @@ mod tests {
                 "qty = 42",
                 "ExprError: memcmp(p, hex(\"41\")) (read error at NULL, flags: first-arg read-fail)"
             ]
+        );
+    }
+
+    #[test]
+    fn a_value_printed_alone_has_no_expression_prefix() {
+        let mut m = meta();
+        if let StatementOutput::Value { alone, .. } = &mut m.statements[2].output {
+            *alone = true;
+        }
+        let mut d = EventDecoder::new();
+        d.add_trace(m);
+        assert_eq!(
+            d.decode(&event(0, true)).unwrap().lines,
+            vec!["hello", "42"]
         );
     }
 

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backtrace;
 pub mod decode;
 pub mod meta;
 pub mod render;
@@ -16,7 +17,7 @@ pub mod wire;
 pub use decode::{DecodeError, DecodedEvent, EventDecoder};
 pub use meta::{
     DumpStyle, ExprErrorSlot, FormatPiece, FormatSpec, SlotKind, StatementMeta, StatementOutput,
-    TraceMeta, ValueSlot,
+    TraceMeta, ValueOrigin, ValueSlot,
 };
 pub use types::{
     AggregateKind, BaseEncoding, Bitfield, Enumerator, Member, Qualifier, TypeDesc, TypeRef,

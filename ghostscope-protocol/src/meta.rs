@@ -44,12 +44,15 @@ pub struct ExprErrorSlot {
 pub enum StatementOutput {
     /// `print "literal";`
     Text(String),
-    /// `print expr;` → `<expr> = <value>`.
+    /// `print expr;` → `<expr> = <value>`, or the value alone.
     Value {
         /// Normalised expression text (script-language §4.6).
         expr: String,
         /// Where the value is captured.
         slot: ValueSlot,
+        /// Print the value without the `<expr> = ` prefix, as the reference
+        /// does for `&x`, array casts and pointer arithmetic (script-language §4.1).
+        alone: bool,
     },
     /// `print "format", args…;`
     Format {
@@ -65,6 +68,22 @@ pub enum StatementOutput {
         /// Normalised condition text.
         expr: String,
     },
+    /// `bt;` / `backtrace;`: a block of frame lines (output.md §6).
+    Backtrace {
+        /// Offset of the backtrace record ([`crate::backtrace`] layout).
+        record: u32,
+        /// Frames the record has room for (the configured depth).
+        depth: u8,
+        /// `bt raw`.
+        raw: bool,
+        /// Expand inlined calls (`inline`, the default; `noinline` turns it off).
+        inline: bool,
+        /// File names of the session's modules, by the index frames carry.
+        modules: Vec<String>,
+        /// What each module's unwind rows were shifted by: a frame's
+        /// module-relative PC is its recorded table PC minus this.
+        table_biases: Vec<u64>,
+    },
 }
 
 /// Where one captured value lives in the event, and how to read it.
@@ -76,6 +95,21 @@ pub struct ValueSlot {
     pub capacity: u32,
     /// How the payload is interpreted.
     pub kind: SlotKind,
+    /// How the value was reached, which decides how an enum is spelled.
+    pub origin: ValueOrigin,
+}
+
+/// How a printed value was reached (output.md §3.2): only C enums at the top
+/// of the value render differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValueOrigin {
+    /// A variable, parameter, member or array element: `e::POS(7)`.
+    #[default]
+    Direct,
+    /// Read through a pointer dereference (`*p`): `e(e::POS(7))`.
+    PointerDeref,
+    /// A bitfield member: the variant name alone, `POS`.
+    Bitfield,
 }
 
 /// Interpretation of a value slot.

@@ -1,9 +1,24 @@
 //! The renderer's view of a C type: everything needed to turn captured bytes
 //! into text, and nothing that needs the DWARF to be open.
 //!
-//! Pointers are leaves: they carry the pointee's name for the `(T*)` suffix
-//! and an opaque [`TypeRef`] the DWARF index can follow, so recursive types
+//! Pointers are leaves: they carry the pointee's names (its C spelling for
+//! error messages and its display name for the `(T*)` suffix) and an opaque
+//! [`TypeRef`] the DWARF index can follow, so recursive types
 //! (`struct node { struct node *next; }`) never form a cycle here.
+//!
+//! A type has three names:
+//! - [`TypeDesc::name`], the C spelling (`const struct node*`), for error
+//!   messages and `--dry-run-details`;
+//! - [`TypeDesc::display_name`], output.md §3.9 (`node`, `node*`), for
+//!   failure markers and pointer suffixes;
+//! - [`TypeDesc::object_name`], the spelling of an object whose address is
+//!   taken (`&gad` → `struct gadget*`, `&np.next` → `node**`).
+
+/// The name the reference gives an anonymous struct (output.md §3.6).
+pub const ANONYMOUS_STRUCT: &str = "<anon_struct>";
+
+/// The name the reference gives an anonymous union (output.md §3.6).
+pub const ANONYMOUS_UNION: &str = "<anon_union>";
 
 /// Opaque handle to a type in one module's DWARF (the DIE offset in `.debug_info`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,6 +50,16 @@ pub enum Qualifier {
     Const,
     /// `volatile T`.
     Volatile,
+}
+
+impl Qualifier {
+    /// The C keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Qualifier::Const => "const",
+            Qualifier::Volatile => "volatile",
+        }
+    }
 }
 
 /// One enumerator of an enum type.
@@ -108,8 +133,12 @@ pub enum TypeDesc {
     },
     /// A data pointer or function pointer.
     Pointer {
-        /// Pointee type name, as used in `(T*)` suffixes.
+        /// The pointee's C spelling (`const struct node`), for error messages.
         pointee_name: String,
+        /// The pointee's display name as a pointee (output.md §3.9), used in
+        /// the `(T*)` suffix of the pointer's value: `node`, `void` for
+        /// pointers to pointers, functions and arrays.
+        pointee_display: String,
         /// The pointee, when the DWARF index can resolve it.
         pointee: Option<TypeRef>,
     },
@@ -166,6 +195,22 @@ impl TypeDesc {
             name: name.to_string(),
             size,
             encoding,
+        }
+    }
+
+    /// Shorthand for a typedef.
+    pub fn typedef(name: &str, target: TypeDesc) -> TypeDesc {
+        TypeDesc::Typedef {
+            name: name.to_string(),
+            target: Box::new(target),
+        }
+    }
+
+    /// Shorthand for a qualified type.
+    pub fn qualified(qualifier: Qualifier, target: TypeDesc) -> TypeDesc {
+        TypeDesc::Qualified {
+            qualifier,
+            target: Box::new(target),
         }
     }
 
@@ -231,7 +276,117 @@ impl TypeDesc {
         }
     }
 
-    /// The type's name as shown in `(T*)` suffixes and backtraces (output.md §3.9).
+    /// A pointer to `pointee`, shown like a DWARF pointer: `(node*)`.
+    pub fn pointer_to(pointee: &TypeDesc) -> TypeDesc {
+        TypeDesc::Pointer {
+            pointee_name: pointee.name(),
+            pointee_display: pointee.pointee_display_name(),
+            pointee: None,
+        }
+    }
+
+    /// The address of an object of type `object` (`&x`): its suffix keeps the
+    /// C spelling of a struct (`(struct gadget*)`) and the pointer levels of a
+    /// pointer (`(node**)`), as the reference prints (script-language §4.1).
+    pub fn address_of(object: &TypeDesc) -> TypeDesc {
+        TypeDesc::Pointer {
+            pointee_name: object.name(),
+            pointee_display: object.object_name(),
+            pointee: None,
+        }
+    }
+
+    /// The display name of the type (output.md §3.9): qualifiers and
+    /// typedefs stripped, no `struct`/`union`/`enum` keyword, pointer levels
+    /// kept (`node*`). Failure markers use it as `(<display name>*)`.
+    pub fn display_name(&self) -> String {
+        match self {
+            TypeDesc::Void => "void".to_string(),
+            TypeDesc::Base { name, .. } | TypeDesc::Unknown { name, .. } => name.clone(),
+            TypeDesc::Enum { name, .. } | TypeDesc::Aggregate { name, .. } => {
+                name.clone().unwrap_or_default()
+            }
+            TypeDesc::Pointer {
+                pointee_display, ..
+            } => format!("{pointee_display}*"),
+            TypeDesc::Array { element, count } => match count {
+                Some(n) => format!("{}[{n}]", element.display_name()),
+                None => format!("{}[]", element.display_name()),
+            },
+            TypeDesc::Typedef { name, target } => {
+                if target.is_anonymous_tag() {
+                    name.clone()
+                } else {
+                    target.display_name()
+                }
+            }
+            TypeDesc::Qualified { target, .. } => target.display_name(),
+            TypeDesc::Function { signature } => signature.clone(),
+        }
+    }
+
+    /// The display name of the type as a pointee (output.md §3.9), as the
+    /// reference spells it: a base type's name, a struct, union or enum's
+    /// tag (an anonymous one takes the outermost typedef's name); for
+    /// anything else (pointers, functions, arrays) the outermost typedef's
+    /// name if there is one (`ip_t`), else `void`.
+    pub fn pointee_display_name(&self) -> String {
+        let mut typedef_name: Option<&str> = None;
+        let mut t = self;
+        loop {
+            match t {
+                TypeDesc::Typedef { name, target } => {
+                    typedef_name.get_or_insert(name);
+                    t = target;
+                }
+                TypeDesc::Qualified { target, .. } => t = target,
+                TypeDesc::Base { name, .. } => return name.clone(),
+                TypeDesc::Aggregate { name, .. } | TypeDesc::Enum { name, .. } => {
+                    return name
+                        .as_deref()
+                        .or(typedef_name)
+                        .unwrap_or("void")
+                        .to_string()
+                }
+                _ => return typedef_name.unwrap_or("void").to_string(),
+            }
+        }
+    }
+
+    /// The name of an object of this type in an address-of suffix: the C
+    /// spelling, except that pointers show their display name (`node*`).
+    pub fn object_name(&self) -> String {
+        match self {
+            TypeDesc::Pointer { .. } => self.display_name(),
+            TypeDesc::Array { element, count } => match count {
+                Some(n) => format!("{}[{n}]", element.object_name()),
+                None => format!("{}[]", element.object_name()),
+            },
+            TypeDesc::Qualified { qualifier, target } => {
+                format!("{} {}", qualifier.keyword(), target.object_name())
+            }
+            TypeDesc::Aggregate {
+                kind, name: None, ..
+            } => match kind {
+                AggregateKind::Union => format!("union {ANONYMOUS_UNION}"),
+                AggregateKind::Struct => format!("struct {ANONYMOUS_STRUCT}"),
+                AggregateKind::Class => format!("class {ANONYMOUS_STRUCT}"),
+            },
+            _ => self.name(),
+        }
+    }
+
+    /// True for a struct, union or enum without a tag name, which takes the
+    /// name of the typedef it is reached through.
+    pub fn is_anonymous_tag(&self) -> bool {
+        matches!(
+            self.strip(),
+            TypeDesc::Aggregate { name: None, .. } | TypeDesc::Enum { name: None, .. }
+        )
+    }
+
+    /// The type's C spelling (`const struct node*`), for error messages and
+    /// `--dry-run-details`; values use [`TypeDesc::display_name`].
     pub fn name(&self) -> String {
         match self {
             TypeDesc::Void => "void".to_string(),
@@ -252,11 +407,7 @@ impl TypeDesc {
             },
             TypeDesc::Typedef { name, .. } => name.clone(),
             TypeDesc::Qualified { qualifier, target } => {
-                let q = match qualifier {
-                    Qualifier::Const => "const",
-                    Qualifier::Volatile => "volatile",
-                };
-                format!("{q} {}", target.name())
+                format!("{} {}", qualifier.keyword(), target.name())
             }
             TypeDesc::Function { signature } => signature.clone(),
             TypeDesc::Unknown { name, .. } => name.clone(),
@@ -279,11 +430,9 @@ mod tests {
             target: Box::new(char_t()),
         };
         assert_eq!(cc.name(), "const char");
-        let p = TypeDesc::Pointer {
-            pointee_name: cc.name(),
-            pointee: None,
-        };
+        let p = TypeDesc::pointer_to(&cc);
         assert_eq!(p.name(), "const char*");
+        assert_eq!(p.display_name(), "char*");
         let s = TypeDesc::Aggregate {
             kind: AggregateKind::Struct,
             name: Some("conn".into()),
@@ -291,11 +440,26 @@ mod tests {
             members: vec![],
         };
         assert_eq!(s.name(), "struct conn");
+        assert_eq!(s.display_name(), "conn");
+        assert_eq!(TypeDesc::pointer_to(&s).display_name(), "conn*");
+        assert_eq!(TypeDesc::address_of(&s).display_name(), "struct conn*");
+        let anon = TypeDesc::Aggregate {
+            kind: AggregateKind::Union,
+            name: None,
+            size: 4,
+            members: vec![],
+        };
+        assert_eq!(anon.object_name(), "union <anon_union>");
+        let pp = TypeDesc::pointer_to(&TypeDesc::pointer_to(&s));
+        assert_eq!(pp.name(), "struct conn**");
+        assert_eq!(pp.display_name(), "void*");
         let a = TypeDesc::Array {
             element: Box::new(TypeDesc::int()),
             count: Some(4),
         };
         assert_eq!(a.name(), "int[4]");
+        assert_eq!(a.display_name(), "int[4]");
+        assert_eq!(a.pointee_display_name(), "void");
         assert_eq!(a.size(), Some(16));
     }
 

@@ -5,8 +5,34 @@
 //! [`ghostscope_protocol::session`]: it sends [`Request`]s through a
 //! callback and reacts to the [`SessionEvent`]s it receives. It never calls
 //! aya, LLVM or gimli, and it never blocks the engine's event drain.
+//!
+//! Inside: `app` is the state and its update functions (keys, mouse,
+//! session events in; requests out), `view` draws it, `terminal` owns the
+//! terminal and the frame loop. Each panel has its state, keys and view in
+//! `source`, `output` and `command`; `format` turns replies into lines;
+//! `save_file`, `srcpath`, `layout`, `loading` and `status_bar` are what
+//! their names say.
 
 #![warn(missing_docs)]
+
+mod app;
+mod command;
+mod format;
+mod layout;
+mod loading;
+mod output;
+mod save_file;
+mod source;
+mod srcpath;
+mod status_bar;
+mod styled;
+mod terminal;
+mod view;
+
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod view_tests;
 
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
@@ -108,6 +134,13 @@ pub fn run(
     requests: RequestSink,
     events: Receiver<SessionEvent>,
 ) -> std::io::Result<UiExit> {
-    let _ = (config, requests, events);
-    Err(std::io::Error::other("the TUI is not written yet"))
+    terminal::run(config, requests, events)
+}
+
+/// Puts the terminal back (leaves the alternate screen, raw mode and mouse
+/// capture) if the TUI is running; a no-op otherwise. Safe to call from any
+/// thread and more than once: the binary's panic hook and fatal-error paths
+/// call it before they print.
+pub fn restore_terminal() {
+    terminal::restore();
 }

@@ -47,7 +47,7 @@ pub enum Debuginfod {
 }
 
 /// ghostscope: printf debugging for live processes, without stopping them.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "ghostscope", version, about, long_about = None, args_override_self = true)]
 pub struct Cli {
     /// Trace this running process (all its modules; events filtered to it).
@@ -105,6 +105,10 @@ pub struct Cli {
     /// Maximum frames per backtrace.
     #[arg(long = "backtrace-depth", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=128))]
     pub backtrace_depth: Option<u8>,
+
+    /// `ebpf.backtrace_unwind_rows_max_entries` from the config file (not a flag).
+    #[arg(skip)]
+    pub backtrace_unwind_rows_max: Option<u32>,
 
     /// Print TEXT on its own line once every probe is attached.
     #[arg(long = "emit-ready-marker", value_name = "TEXT", hide = true)]

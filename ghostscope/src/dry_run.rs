@@ -2,9 +2,10 @@
 
 use std::fmt::Write as _;
 
+use ghostscope::engine::queries::variable_availability;
 use ghostscope_compiler::ast::{referenced_names, TracePattern};
 use ghostscope_compiler::{parse_script, CompileOutput, CompiledTrace};
-use ghostscope_dwarf::{DebugSession, Location, SiteKind};
+use ghostscope_dwarf::{DebugSession, SiteKind};
 
 /// Visible variables listed per target at most.
 const MAX_LISTED_VARIABLES: usize = 40;
@@ -104,7 +105,11 @@ fn render_details(
         if inline { "yes" } else { "no" }
     );
     if t.site.kind == SiteKind::AfterPrologue {
-        s.push_str("      probe placement: after the prologue (a parameter the script uses is in an XMM register at entry, which uprobes cannot read; the prologue stores it to memory)\n");
+        let why = t
+            .moved_because
+            .as_deref()
+            .unwrap_or("a value the script uses is not readable at the first instruction");
+        let _ = writeln!(s, "      probe placement: after the prologue ({why})");
     }
     let used = if used.is_empty() {
         "none".to_string()
@@ -128,7 +133,7 @@ fn render_details(
         let _ = writeln!(s, "      visible variables: {shown} shown");
     }
     for v in vars.iter().take(shown) {
-        let (availability, lowering) = describe(&v.location);
+        let (availability, lowering) = variable_availability(&v.location);
         let _ = writeln!(
             s,
             "        - {}{}: {} [{availability}; {lowering}; {}]",
@@ -144,41 +149,5 @@ fn render_details(
             "        ... {} more variable(s) omitted",
             vars.len() - shown
         );
-    }
-}
-
-fn describe(loc: &Location) -> (String, &'static str) {
-    let (availability, lowering) = describe_location(loc);
-    if loc.needs_caller_values() {
-        // Readable only when the hit's caller is one whose call site
-        // records the argument; other hits print `<entry not captured>`.
-        return (
-            "requires: the caller's call-site value (DW_OP_entry_value)".into(),
-            lowering,
-        );
-    }
-    (availability, lowering)
-}
-
-fn describe_location(loc: &Location) -> (String, &'static str) {
-    match loc {
-        Location::Memory(_) => ("available".into(), "user memory read"),
-        Location::Register(_) | Location::Value(_) | Location::Implicit(_) => {
-            ("available".into(), "direct value")
-        }
-        Location::Pieces(p) => (
-            if p.iter().all(|p| p.location.is_readable()) {
-                "available".into()
-            } else {
-                "partially available".into()
-            },
-            "composite",
-        ),
-        Location::ImplicitPointer { .. } => (
-            "requires: dereference (implicit pointer)".into(),
-            "unavailable",
-        ),
-        Location::OptimizedOut => ("optimized out".into(), "unavailable"),
-        Location::Unavailable(r) => (format!("unsupported: {r}"), "unavailable"),
     }
 }

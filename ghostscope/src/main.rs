@@ -1,11 +1,17 @@
 //! ghostscope: printf debugging for live processes, without stopping them.
 
+mod bpffs;
 mod cli;
 mod compile_report;
+mod config;
 mod dry_run;
+mod load_report;
+mod logging;
 mod output;
 mod script_mode;
 mod startup;
+mod status;
+mod tui_mode;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,6 +28,7 @@ fn main() -> ExitCode {
     match run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            ghostscope_ui::restore_terminal();
             eprintln!("{}", error_report(&e));
             ExitCode::from(1)
         }
@@ -29,23 +36,39 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<u8> {
-    // --script-help needs no other argument, check or privilege.
     let args: Vec<String> = std::env::args().collect();
+    if bpffs::is_prune(&args) {
+        return bpffs::run(&args[3..]);
+    }
+    // --script-help needs no other argument, check or privilege.
     let before_launch = args.iter().take_while(|a| *a != "--");
     if before_launch.clone().any(|a| a == "--script-help") {
         print!("{SCRIPT_HELP}");
         return Ok(0);
     }
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
 
-    if let Some(config) = &cli.config {
-        if !config.exists() {
-            eprintln!(
-                "❌ Configuration Error:\nSpecified configuration file does not exist: {}\n\n💡 Tips:\n  • Check the example config.toml in the project root\n  • Verify TOML syntax is correct\n  • Ensure all values use the correct format",
-                config.display()
-            );
+    let config = match config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}", e.report());
             return Ok(1);
         }
+    };
+    // Backtrace settings from the config file, unless the command line set them.
+    let ebpf = &config.config.ebpf;
+    cli.backtrace_depth
+        .get_or_insert(ebpf.backtrace_depth.clamp(1, 128) as u8);
+    cli.backtrace_unwind_rows_max = Some(ebpf.backtrace_unwind_rows_max_entries);
+    let has_script = cli.script.is_some() || cli.script_file.is_some();
+    let tui = !cli.dry_run && (cli.tui || !has_script);
+    let log = logging::LogSettings::resolve(&cli, &config.config.general, tui);
+    if let Err(e) = logging::init(&log) {
+        eprintln!("Failed to initialize logging: {e}");
+        return Ok(1);
+    }
+    if let Some(path) = &config.path {
+        tracing::info!("configuration loaded from {}", path.display());
     }
     if let Err(message) = startup::check_privileges() {
         eprintln!("{message}");
@@ -62,12 +85,12 @@ fn run() -> Result<u8> {
         }
         bail!("launching a program (ghostscope -- PROGRAM) is not supported yet; start the program first and use -p PID");
     }
+    // cli.md §2: --dry-run, then --tui, then a script, else the TUI.
+    if tui {
+        return tui_mode::run(&cli, &config.config, target);
+    }
     if cli.script_output == Some(cli::ScriptOutput::Json) {
         bail!("--script-output json is not supported yet; use pretty or plain");
-    }
-    let has_script = cli.script.is_some() || cli.script_file.is_some();
-    if !cli.dry_run && (cli.tui || !has_script) {
-        bail!("the TUI is not available yet; pass a script with -s or --script-file");
     }
 
     let session = script_mode::load_session(&cli, target.as_deref())?;
@@ -81,8 +104,11 @@ fn run() -> Result<u8> {
 
 fn dry_run(cli: &Cli, session: &ghostscope_dwarf::DebugSession, script: &str) -> Result<u8> {
     let options = script_mode::compile_options(cli, false);
+    let status = status::Status::for_cli(cli);
+    status.compiling(true);
     // Programs are generated but never loaded, so the map descriptors are placeholders.
     let out = script_mode::compile(script, session, Default::default(), &options)?;
+    status.dry_run_complete();
     let main = session.module_path(session.primary_module());
     let primary = match cli.pid {
         Some(pid) => format!("pid={pid} binary={}", main.display()),
@@ -118,6 +144,8 @@ fn error_report(e: &anyhow::Error) -> String {
 /// Panics print a recognisable block and exit 101 (cli.md §14).
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
+        // The block must be readable: leave the TUI's screen first.
+        ghostscope_ui::restore_terminal();
         let location = info
             .location()
             .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, Local};
+use ghostscope::clock::{boot_text, LocalTimes};
 use ghostscope_protocol::DecodedEvent;
 
 use crate::cli::{ScriptOutput, ScriptTimestamp};
@@ -17,8 +17,8 @@ const RESET: &str = "\x1b[0m";
 pub struct EventFormat {
     output: ScriptOutput,
     timestamp: ScriptTimestamp,
-    /// Wall-clock nanoseconds at monotonic time zero, for `local` timestamps.
-    wall_at_boot_ns: Option<i128>,
+    /// For `local` timestamps.
+    clock: LocalTimes,
     color: bool,
 }
 
@@ -28,13 +28,13 @@ impl EventFormat {
         EventFormat {
             output,
             timestamp,
-            wall_at_boot_ns: wall_clock_at_monotonic_zero(),
+            clock: LocalTimes::new(),
             color,
         }
     }
 
     /// Writes one event; events without payload lines print nothing.
-    pub fn write_event(&self, out: &mut impl Write, event: &DecodedEvent) -> io::Result<()> {
+    pub fn write_event(&mut self, out: &mut impl Write, event: &DecodedEvent) -> io::Result<()> {
         if event.lines.is_empty() {
             return Ok(());
         }
@@ -54,7 +54,7 @@ impl EventFormat {
         Ok(())
     }
 
-    fn header(&self, event: &DecodedEvent) -> String {
+    fn header(&mut self, event: &DecodedEvent) -> String {
         let h = &event.header;
         let (c, r, d) = if self.color {
             (CYAN, RESET, DIM)
@@ -72,49 +72,13 @@ impl EventFormat {
     }
 
     /// The text inside the header brackets, or None for `--script-timestamp none`.
-    pub fn timestamp_text(&self, ns: u64) -> Option<String> {
+    pub fn timestamp_text(&mut self, ns: u64) -> Option<String> {
         match self.timestamp {
             ScriptTimestamp::None => None,
             ScriptTimestamp::Boot => Some(boot_text(ns)),
-            ScriptTimestamp::Local => Some(
-                self.wall_at_boot_ns
-                    .and_then(|base| local_text(base + ns as i128))
-                    .unwrap_or_else(|| boot_text(ns)),
-            ),
+            ScriptTimestamp::Local => Some(self.clock.text(ns).unwrap_or_else(|| boot_text(ns))),
         }
     }
-}
-
-/// `boot+<secs>.<mmm>s`.
-fn boot_text(ns: u64) -> String {
-    let ms = ns / 1_000_000;
-    format!("boot+{}.{:03}s", ms / 1000, ms % 1000)
-}
-
-/// `YYYY-MM-DD HH:MM:SS.mmm` in the local time zone, milliseconds truncated.
-fn local_text(wall_ns: i128) -> Option<String> {
-    let secs = i64::try_from(wall_ns.div_euclid(1_000_000_000)).ok()?;
-    let nanos = wall_ns.rem_euclid(1_000_000_000) as u32;
-    let t: DateTime<Local> = DateTime::from_timestamp(secs, nanos)?.with_timezone(&Local);
-    Some(format!(
-        "{}.{:03}",
-        t.format("%Y-%m-%d %H:%M:%S"),
-        nanos / 1_000_000
-    ))
-}
-
-/// `bpf_ktime_get_ns` counts CLOCK_MONOTONIC; this is the wall clock at its zero.
-fn wall_clock_at_monotonic_zero() -> Option<i128> {
-    let read = |clock: libc::clockid_t| {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid timespec to write into.
-        (unsafe { libc::clock_gettime(clock, &mut ts) } == 0)
-            .then(|| ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128)
-    };
-    Some(read(libc::CLOCK_REALTIME)? - read(libc::CLOCK_MONOTONIC)?)
 }
 
 #[cfg(test)]
@@ -135,7 +99,7 @@ mod tests {
         }
     }
 
-    fn render(f: &EventFormat, e: &DecodedEvent) -> String {
+    fn render(f: &mut EventFormat, e: &DecodedEvent) -> String {
         let mut out = Vec::new();
         f.write_event(&mut out, e).unwrap();
         String::from_utf8(out).unwrap()
@@ -144,24 +108,24 @@ mod tests {
     #[test]
     fn pretty_plain_and_boot_headers() {
         let e = event(&["order.id = 90412", "total=129.5 items=3"]);
-        let none = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::None, false);
+        let mut none = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::None, false);
         assert_eq!(
-            render(&none, &e),
+            render(&mut none, &e),
             "TraceID:3 PID:48211 TID:48219\n  order.id = 90412\n  total=129.5 items=3\n"
         );
-        let boot = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::Boot, false);
-        assert!(render(&boot, &e).starts_with("[boot+1.234s] TraceID:3 PID:48211 TID:48219\n"));
-        let plain = EventFormat::new(ScriptOutput::Plain, ScriptTimestamp::Local, false);
+        let mut boot = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::Boot, false);
+        assert!(render(&mut boot, &e).starts_with("[boot+1.234s] TraceID:3 PID:48211 TID:48219\n"));
+        let mut plain = EventFormat::new(ScriptOutput::Plain, ScriptTimestamp::Local, false);
         assert_eq!(
-            render(&plain, &e),
+            render(&mut plain, &e),
             "order.id = 90412\ntotal=129.5 items=3\n"
         );
-        assert_eq!(render(&none, &event(&[])), "");
+        assert_eq!(render(&mut none, &event(&[])), "");
     }
 
     #[test]
     fn local_timestamps_have_millisecond_precision() {
-        let f = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::Local, false);
+        let mut f = EventFormat::new(ScriptOutput::Pretty, ScriptTimestamp::Local, false);
         let text = f.timestamp_text(5_000_000_000).unwrap();
         // YYYY-MM-DD HH:MM:SS.mmm
         assert_eq!(text.len(), 23, "{text}");

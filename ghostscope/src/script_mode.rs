@@ -1,44 +1,65 @@
-//! Script mode: load debug info, compile, attach, print events until told
+//! Script mode: a thin client of the session engine. Load debug info,
+//! compile the whole script in one call, attach, print events until told
 //! to stop, detach.
 
-use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
+use ghostscope::engine::{Engine, EngineOptions, EventSink, RINGBUF_SIZE};
 use ghostscope_compiler::{
     compile_script, BpfCodegen, CompileOptions, CompileOutput, CompiledTrace, MapFds,
 };
-use ghostscope_dwarf::DebugSession;
-use ghostscope_loader::{EventStream, TraceLoader};
-use ghostscope_protocol::EventDecoder;
+use ghostscope_dwarf::{DebugLookup, DebugSession, LoadObserver, LoadOptions};
+use ghostscope_protocol::DecodedEvent;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::cli::{Cli, ScriptOutput, ScriptTimestamp};
 use crate::compile_report::{parse_error_message, total_failure_message};
 use crate::output::EventFormat;
+use crate::status::{target_summary, Status};
 
-/// Ring buffer size (config `ebpf.ringbuf_size`).
-const RINGBUF_SIZE: u32 = 262144;
-/// How often the reader looks at the ring buffer when no wake-up came.
-const POLL_INTERVAL: Duration = Duration::from_millis(20);
-
-/// Why the event loop ended.
-enum StopReason {
-    Signal,
-    MaxEvents,
-    Duration,
+/// Loads the debug session for the command line's target, with the startup
+/// status lines (output.md §8.3).
+pub fn load_session(cli: &Cli, target: Option<&Path>) -> Result<DebugSession> {
+    let options = load_options(cli);
+    let session = Status::for_cli(cli)
+        .load(&target_summary(cli, target), |observer| {
+            open_session(cli, target, &options, observer)
+        })
+        .map_err(|e| anyhow!("Failed to create debug session: {e}"))?;
+    check_session(cli, session)
 }
 
-/// Loads the debug session for the command line's target.
-pub fn load_session(cli: &Cli, target: Option<&Path>) -> Result<DebugSession> {
-    let session = match (cli.pid, target) {
-        (Some(pid), t) => DebugSession::for_process(pid, t),
-        (None, Some(t)) => DebugSession::for_file(t),
+/// The same load and checks as [`load_session`], without status lines,
+/// reporting progress to `observer` instead (the TUI's loading screen).
+pub fn load_session_reporting(
+    cli: &Cli,
+    target: Option<&Path>,
+    observer: LoadObserver<'_>,
+) -> Result<DebugSession> {
+    let session = open_session(cli, target, &load_options(cli), observer)
+        .map_err(|e| anyhow!("Failed to create debug session: {e}"))?;
+    check_session(cli, session)
+}
+
+fn open_session(
+    cli: &Cli,
+    target: Option<&Path>,
+    options: &LoadOptions,
+    observer: LoadObserver<'_>,
+) -> Result<DebugSession, ghostscope_dwarf::DwarfError> {
+    match (cli.pid, target) {
+        (Some(pid), t) => DebugSession::load_process(pid, t, options, observer),
+        (None, Some(t)) => DebugSession::load_file(t, options, observer),
         (None, None) => unreachable!("validated earlier"),
     }
-    .map_err(|e| anyhow!("Failed to create debug session: {e}"))?;
+}
+
+/// A loaded session must have modules, and DWARF in one of them (cli.md §12).
+fn check_session(cli: &Cli, session: DebugSession) -> Result<DebugSession> {
     if session.modules().is_empty() {
         let pid = cli.pid.unwrap_or(0);
         return Err(anyhow!(
@@ -55,6 +76,18 @@ pub fn load_session(cli: &Cli, target: Option<&Path>) -> Result<DebugSession> {
     Ok(session)
 }
 
+/// How debug info is found, from the command line. The search paths are
+/// the `dwarf.search_paths` defaults until config files exist.
+pub fn load_options(cli: &Cli) -> LoadOptions {
+    LoadOptions {
+        lookup: DebugLookup {
+            allow_loose_match: cli.allow_loose_debug_match,
+            ..DebugLookup::default()
+        },
+        explicit_debug_file: cli.debug_file.clone(),
+    }
+}
+
 /// Compile options from the command line.
 pub fn compile_options(cli: &Cli, keep_ir: bool) -> CompileOptions {
     CompileOptions {
@@ -62,6 +95,7 @@ pub fn compile_options(cli: &Cli, keep_ir: bool) -> CompileOptions {
         input_pid: cli.pid,
         ringbuf_size: RINGBUF_SIZE,
         keep_llvm_ir: keep_ir,
+        backtrace_depth: cli.backtrace_depth.unwrap_or(128),
         ..CompileOptions::default()
     }
 }
@@ -125,85 +159,78 @@ fn save_artifacts(cli: &Cli, session: &DebugSession, traces: &[CompiledTrace]) -
 
 /// Runs script mode to the end; returns the process exit code.
 pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
-    let status_lines = !cli.no_status && io::stderr().is_terminal();
-    let mut loader = TraceLoader::new(RINGBUF_SIZE).map_err(|e| anyhow!(e))?;
-    let maps = MapFds {
-        events: loader.events_fd(),
-        losses: loader.losses_fd(),
-    };
+    let status = Status::for_cli(cli);
     let keep_ir = artifact_enabled(cli.save_llvm_ir, cli.no_save_llvm_ir);
-    let options = compile_options(cli, keep_ir);
-    if status_lines {
-        eprintln!("\x1b[1;33mCompiling script...\x1b[0m");
+    let options = EngineOptions {
+        pid: cli.pid,
+        compile: compile_options(cli, keep_ir),
+        unwind_rows_max: cli
+            .backtrace_unwind_rows_max
+            .unwrap_or(ghostscope::engine::DEFAULT_UNWIND_ROWS),
+    };
+    let mut engine = Engine::new(Arc::new(session), options).map_err(|e| anyhow!(e))?;
+    status.compiling(false);
+    let compiled = engine
+        .compile_script(script)
+        .map_err(|e| anyhow!(parse_error_message(&e)))?;
+    if let Some(message) = total_failure_message(&compiled) {
+        return Err(anyhow!(message));
     }
-    let compiled = compile(script, &session, maps, &options)?;
-    save_artifacts(cli, &session, &compiled.traces)?;
-    if status_lines {
-        for f in &compiled.failures {
+    if let Some(session) = engine.session() {
+        save_artifacts(cli, session, &compiled.traces)?;
+    }
+    for f in &compiled.failures {
+        tracing::warn!(
+            "trace {} at 0x{:x} was not attached: {}",
+            f.target,
+            f.pc,
+            f.message
+        );
+        if status.shown() {
             eprintln!(
                 "ghostscope: warning: trace {} at 0x{:x} was not attached: {}",
                 f.target, f.pc, f.message
             );
         }
     }
-
-    let mut decoder = EventDecoder::new();
-    let mut targets = HashMap::new();
-    for t in &compiled.traces {
-        let path: PathBuf = session.module_path(t.site.module);
-        loader
-            .attach(
-                t.trace_id,
-                &t.object,
-                &t.program_name,
-                &path,
-                t.site.file_offset,
-                cli.pid,
-            )
-            .map_err(|e| {
-                anyhow::Error::new(e).context(format!(
-                    "Failed to attach uprobe for trace_id {}",
-                    t.trace_id
-                ))
-            })?;
-        decoder.add_trace(t.meta.clone());
-        targets.insert(t.trace_id, t.target.clone());
-    }
-    if loader.attached().is_empty() {
+    engine
+        .attach_compiled(&compiled.traces)
+        .map_err(anyhow::Error::new)?;
+    if engine.attached_count() == 0 {
         return Err(anyhow!("No uprobes were successfully attached"));
     }
     // Release the DWARF before the long wait; nothing needs it any more.
-    drop(session);
+    engine.release_debug_info();
 
+    // Signals are handled from here on, before anyone is told we are ready.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the event loop")?;
+    let (mut pump, mut sigint, mut sigterm) = {
+        let _in_runtime = runtime.enter();
+        (
+            engine.take_event_pump().map_err(|e| anyhow!(e))?,
+            signal(SignalKind::interrupt()).context("failed to install the SIGINT handler")?,
+            signal(SignalKind::terminate()).context("failed to install the SIGTERM handler")?,
+        )
+    };
     let mut stdout = io::stdout().lock();
     if let Some(marker) = &cli.ready_marker {
         writeln!(stdout, "{marker}")
             .and_then(|_| stdout.flush())
             .map_err(|e| anyhow!("failed to emit ready marker: {e}"))?;
     }
-    if status_lines {
-        eprintln!(
-            "\x1b[32mAttached\x1b[0m \x1b[1m{} trace(s). Waiting for events...\x1b[0m",
-            loader.attached().len()
-        );
-    }
-    let format = EventFormat::new(
-        cli.script_output.unwrap_or(ScriptOutput::Pretty),
-        cli.script_timestamp.unwrap_or(ScriptTimestamp::Local),
-        cli.script_output != Some(ScriptOutput::Plain) && io::stdout().is_terminal(),
-    );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the event loop")?;
-    let stream = {
-        let _in_runtime = runtime.enter();
-        loader.take_event_stream().map_err(|e| anyhow!(e))?
-    };
-    let mut pump = EventPump {
-        decoder,
-        format,
-        targets,
+    status.attached(engine.attached_count());
+    let color = cli.script_output != Some(ScriptOutput::Plain) && io::stdout().is_terminal();
+    pump.set_backtrace_color(color);
+    let mut sink = ScriptSink {
+        format: EventFormat::new(
+            cli.script_output.unwrap_or(ScriptOutput::Pretty),
+            cli.script_timestamp.unwrap_or(ScriptTimestamp::Local),
+            color,
+        ),
+        out: stdout,
         limit: cli.events_per_sec.unwrap_or(10_000),
         max_events: cli.max_events,
         written: 0,
@@ -211,31 +238,34 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
         window_count: 0,
         suppressed_window: 0,
         suppressed_total: 0,
-        losses_seen: HashMap::new(),
     };
-    let deadline = cli
-        .duration
-        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
-    runtime.block_on(pump.run(stream, &mut loader, &mut stdout, deadline))?;
+    let duration = cli.duration.map(Duration::from_secs);
+    // Runs until SIGINT, SIGTERM, --duration, --max-events or a closed stdout.
+    let stop = async move {
+        let expired = async {
+            match duration {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = sigint.recv() => {}
+            _ = sigterm.recv() => {}
+            _ = expired => {}
+        }
+    };
+    runtime
+        .block_on(pump.run(&mut sink, stop, || engine.unload_all()))
+        .map_err(|e| anyhow!(e))?;
     Ok(0)
 }
 
-/// Events decoded per batch before signals and timers are looked at again.
-const BATCH: usize = 4096;
-/// Longest time spent writing the events left in the buffer at exit.
-const FINAL_DRAIN: Duration = Duration::from_secs(1);
-
-/// What one batch did.
-struct Pumped {
-    drained: usize,
-    max_reached: bool,
-}
-
-/// Moves events from the ring buffer to stdout.
-struct EventPump {
-    decoder: EventDecoder,
+/// Writes events to stdout, within the `--script-output-events-per-sec`
+/// budget, up to `--max-events`.
+struct ScriptSink<W: Write> {
     format: EventFormat,
-    targets: HashMap<u32, String>,
+    out: W,
     limit: u64,
     max_events: Option<u64>,
     written: u64,
@@ -243,133 +273,42 @@ struct EventPump {
     window_count: u64,
     suppressed_window: u64,
     suppressed_total: u64,
-    losses_seen: HashMap<u32, u64>,
 }
 
-impl EventPump {
-    async fn run(
-        &mut self,
-        mut stream: EventStream,
-        loader: &mut TraceLoader,
-        out: &mut impl Write,
-        deadline: Option<tokio::time::Instant>,
-    ) -> Result<StopReason> {
-        let mut sigint =
-            signal(SignalKind::interrupt()).context("failed to install the SIGINT handler")?;
-        let mut sigterm =
-            signal(SignalKind::terminate()).context("failed to install the SIGTERM handler")?;
-        let mut report = tokio::time::interval(Duration::from_secs(1));
-        let expired = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::pin!(expired);
-        // After a full batch more events are waiting: look again at once.
-        let mut backlog = false;
-        let reason = loop {
-            let poll = if backlog {
-                Duration::ZERO
-            } else {
-                POLL_INTERVAL
-            };
-            tokio::select! {
-                biased;
-                _ = sigint.recv() => break StopReason::Signal,
-                _ = sigterm.recv() => break StopReason::Signal,
-                _ = &mut expired => break StopReason::Duration,
-                _ = report.tick() => {
-                    self.report_losses(loader);
-                    self.report_suppressed();
-                }
-                r = stream.wait(poll) => r.map_err(|e| anyhow!(e))?,
-            }
-            match self.pump(&mut stream, out) {
-                Ok(p) if p.max_reached => break StopReason::MaxEvents,
-                Ok(p) => backlog = p.drained == BATCH,
-                // The reader of our stdout went away: nothing left to do.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break StopReason::Signal,
-                Err(e) => return Err(anyhow!("failed to write events: {e}")),
-            }
-        };
-        // Detach first (cli.md §13), so the events left in the buffer are
-        // a finite amount; then write them, for at most a second.
-        self.report_losses(loader);
-        loader.detach_all();
-        if !matches!(reason, StopReason::MaxEvents) {
-            let until = Instant::now() + FINAL_DRAIN;
-            while Instant::now() < until {
-                match self.pump(&mut stream, out) {
-                    Ok(p) if p.drained == BATCH && !p.max_reached => continue,
-                    _ => break,
-                }
-            }
+impl<W: Write> EventSink for ScriptSink<W> {
+    fn event(&mut self, event: DecodedEvent) -> io::Result<bool> {
+        // Events that print nothing do not count against the limit.
+        if event.lines.is_empty() {
+            return Ok(true);
         }
-        self.report_suppressed();
-        Ok(reason)
-    }
-
-    /// Drains one batch, decodes and writes it.
-    fn pump(&mut self, stream: &mut EventStream, out: &mut impl Write) -> io::Result<Pumped> {
-        let mut result = Ok(false);
-        let drained = stream.drain(BATCH, |bytes| {
-            if !matches!(result, Ok(false)) {
-                return;
+        if self.limit > 0 {
+            if self.window_start.elapsed() >= Duration::from_secs(1) {
+                self.window_start = Instant::now();
+                self.window_count = 0;
             }
-            let Ok(event) = self.decoder.decode(bytes) else {
-                return;
-            };
-            if event.lines.is_empty() {
-                return;
+            if self.window_count >= self.limit {
+                self.suppressed_window += 1;
+                self.suppressed_total += 1;
+                return Ok(true);
             }
-            if self.limit > 0 {
-                if self.window_start.elapsed() >= Duration::from_secs(1) {
-                    self.window_start = Instant::now();
-                    self.window_count = 0;
-                }
-                if self.window_count >= self.limit {
-                    self.suppressed_window += 1;
-                    self.suppressed_total += 1;
-                    return;
-                }
-                self.window_count += 1;
-            }
-            if let Err(e) = self.format.write_event(out, &event) {
-                result = Err(e);
-                return;
-            }
-            self.written += 1;
-            if self.max_events.is_some_and(|m| self.written >= m) {
-                result = Ok(true);
-            }
-        });
-        out.flush()?;
-        Ok(Pumped {
-            drained,
-            max_reached: result?,
-        })
-    }
-
-    fn report_losses(&mut self, loader: &TraceLoader) {
-        for (trace_id, total) in loader.loss_counts() {
-            let seen = self.losses_seen.entry(trace_id).or_insert(0);
-            if total > *seen {
-                let target = self
-                    .targets
-                    .get(&trace_id)
-                    .map(String::as_str)
-                    .unwrap_or("?");
-                eprintln!(
-                    "ghostscope: eBPF output helper failed: trace #{trace_id} ({target}) lost {} events in kernel before userspace delivery (total {total})",
-                    total - *seen
-                );
-                *seen = total;
-            }
+            self.window_count += 1;
         }
+        self.format.write_event(&mut self.out, &event)?;
+        self.written += 1;
+        Ok(self.max_events.is_none_or(|m| self.written < m))
     }
 
-    fn report_suppressed(&mut self) {
+    fn end_batch(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn losses(&mut self, trace_id: u32, target: &str, new: u64, total: u64) {
+        eprintln!(
+            "ghostscope: eBPF output helper failed: trace #{trace_id} ({target}) lost {new} events in kernel before userspace delivery (total {total})"
+        );
+    }
+
+    fn every_second(&mut self) {
         if self.suppressed_window > 0 {
             eprintln!(
                 "ghostscope: script output saturated: suppressed {} events in the last interval (total {}, limit {}/s); kernel buffers may also drop events",

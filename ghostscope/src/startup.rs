@@ -68,10 +68,12 @@ pub fn check_process(pid: u32) -> Result<()> {
     Ok(())
 }
 
-/// Resolves a `-t` path: the current directory, then next to the ghostscope binary.
+/// Resolves a `-t` path: the current directory, then next to the ghostscope
+/// binary. The path is made absolute but keeps the name the user typed,
+/// even when that is a symlink to the file.
 pub fn resolve_target_path(path: &Path) -> PathBuf {
     if path.is_absolute() || path.exists() {
-        return std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        return std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     }
     if let Some(dir) = std::env::current_exe()
         .ok()

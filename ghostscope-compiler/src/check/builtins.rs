@@ -13,15 +13,15 @@ enum Operand {
     Text(Vec<u8>),
     /// `hex("…")` bytes.
     Hex(Vec<u8>),
-    /// Memory at an address.
-    Memory(Scalar),
+    /// Memory at an address, and how many bytes are there when known (an array's size).
+    Memory(Scalar, Option<u64>),
 }
 
 impl Operand {
     fn into_byte_operand(self) -> ByteOperand {
         match self {
             Operand::Text(b) | Operand::Hex(b) => ByteOperand::Bytes(b),
-            Operand::Memory(a) => ByteOperand::Memory(a),
+            Operand::Memory(a, _) => ByteOperand::Memory(a),
         }
     }
 }
@@ -98,8 +98,12 @@ impl Checker<'_> {
         }
         let t = self.expr(e)?;
         match t {
-            Typed::Str(_) if builtin == "memcmp" => {
+            Typed::Str(_) if builtin == "memcmp" && matches!(e, Expr::Str(_)) => {
                 Err("memcmp does not accept string literals; use strncmp for strings".to_string())
+            }
+            // A string variable holds no target memory either.
+            Typed::Str(_) if builtin == "memcmp" => {
+                Err("expression is not a pointer/address".to_string())
             }
             Typed::Str(s) => Ok(Operand::Text(s.into_bytes())),
             Typed::Int { ref desc, .. }
@@ -118,10 +122,35 @@ impl Checker<'_> {
             }
             Typed::Int { .. } => Err("expression is not a pointer/address".to_string()),
             other => {
+                let readable = match &other {
+                    Typed::Place(p) if matches!(p.ty.strip(), TypeDesc::Array { .. }) => {
+                        p.ty.size()
+                    }
+                    _ => None,
+                };
                 let (address, _) = self.memory_source(other, &e.text())?;
-                Ok(Operand::Memory(address))
+                Ok(Operand::Memory(address, readable))
             }
         }
+    }
+
+    /// A computed length argument of `builtin`: any integer expression.
+    fn length(&mut self, e: &Expr, builtin: &str) -> Result<Scalar, String> {
+        let t = self.expr(e)?;
+        if let Typed::Int { desc, .. } = &t {
+            if matches!(
+                desc.strip(),
+                TypeDesc::Base {
+                    encoding: ghostscope_protocol::BaseEncoding::Bool,
+                    ..
+                }
+            ) {
+                return Err(format!(
+                    "{builtin} length must be an integer or expression, not boolean"
+                ));
+            }
+        }
+        Ok(self.scalar(t, &e.text())?.0)
     }
 
     /// `strncmp(a, b, n)`: `Ok(cmp)` to run, or `Err(result)` when folded.
@@ -132,16 +161,16 @@ impl Checker<'_> {
         if negative_literal(n) {
             return Err("strncmp third argument must be non-negative".to_string());
         }
-        let Expr::Int(n) = n else {
-            return Err(
-                "strncmp third argument must be a non-negative integer literal".to_string(),
-            );
-        };
-        let n = *n as u64;
         let (a, b) = (
             self.builtin_operand(a, "strncmp")?,
             self.builtin_operand(b, "strncmp")?,
         );
+        // A computed length is clamped at run time: below 0 it compares
+        // nothing, above the string it compares the string (as the reference does).
+        let n = match n {
+            Expr::Int(n) => DumpLen::Fixed((*n as u64).min(u32::MAX as u64) as u32),
+            e => DumpLen::Dynamic(self.length(e, "strncmp")?),
+        };
         self.compare_with_text(a, b, n, "strncmp")
     }
 
@@ -155,7 +184,7 @@ impl Checker<'_> {
             self.builtin_operand(b, "starts_with")?,
         );
         let n = match (&b, &a) {
-            (Operand::Text(t), _) | (_, Operand::Text(t)) => t.len() as u64,
+            (Operand::Text(t), _) | (_, Operand::Text(t)) => DumpLen::Fixed(t.len() as u32),
             _ => {
                 return Err(
                     "starts_with needs a string literal or string variable on one side".to_string(),
@@ -169,7 +198,7 @@ impl Checker<'_> {
         &mut self,
         a: Operand,
         b: Operand,
-        n: u64,
+        n: DumpLen,
         builtin: &str,
     ) -> Result<Result<BytesEq, bool>, String> {
         let text_len = match (&a, &b) {
@@ -181,15 +210,31 @@ impl Checker<'_> {
                 ))
             }
         } as u64;
-        let len = n.min(self.options.compare_cap as u64).min(text_len);
-        if let (Operand::Text(x), Operand::Text(y)) = (&a, &b) {
-            let l = len as usize;
+        // An array operand has only its own bytes to compare (script-language §7.1).
+        let readable = [&a, &b]
+            .into_iter()
+            .filter_map(|o| match o {
+                Operand::Memory(_, bytes) => *bytes,
+                _ => None,
+            })
+            .min()
+            .unwrap_or(u64::MAX);
+        let limit = (self.options.compare_cap as u64)
+            .min(text_len)
+            .min(readable) as u32;
+        let len = match n {
+            DumpLen::Fixed(n) => DumpLen::Fixed(n.min(limit)),
+            dynamic => dynamic,
+        };
+        if let (Operand::Text(x), Operand::Text(y), DumpLen::Fixed(l)) = (&a, &b, &len) {
+            let l = *l as usize;
             return Ok(Err(x[..l] == y[..l]));
         }
         Ok(Ok(BytesEq {
             left: a.into_byte_operand(),
             right: b.into_byte_operand(),
-            len: DumpLen::Fixed(len as u32),
+            len,
+            limit,
             builtin: CompareBuiltin::Strncmp,
             error_record: None,
         }))
@@ -245,25 +290,7 @@ impl Checker<'_> {
                 }
                 DumpLen::Fixed(n.min(u32::MAX as u64) as u32)
             }
-            Some(e) => {
-                let t = self.expr(e)?;
-                if let Typed::Int { desc, .. } = &t {
-                    if matches!(
-                        desc.strip(),
-                        TypeDesc::Base {
-                            encoding: ghostscope_protocol::BaseEncoding::Bool,
-                            ..
-                        }
-                    ) {
-                        return Err(
-                            "memcmp length must be an integer or expression, not boolean"
-                                .to_string(),
-                        );
-                    }
-                }
-                let (v, _, _) = self.scalar(t, &e.text())?;
-                DumpLen::Dynamic(v)
-            }
+            Some(e) => DumpLen::Dynamic(self.length(e, "memcmp")?),
         };
         if let (Operand::Hex(x), Operand::Hex(y), DumpLen::Fixed(n)) = (&a, &b, &len) {
             let l = (*n as usize).min(x.len()).min(y.len());
@@ -273,6 +300,7 @@ impl Checker<'_> {
             left: a.into_byte_operand(),
             right: b.into_byte_operand(),
             len,
+            limit: self.options.compare_cap,
             builtin: CompareBuiltin::Memcmp,
             error_record: None,
         }))

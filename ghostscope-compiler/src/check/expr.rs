@@ -14,6 +14,26 @@ use crate::plan::{
 
 const AGGREGATE_ARITHMETIC: &str = "Unsupported arithmetic/ordered comparison involving struct/union/array, or unsupported bitwise operation involving struct/union/array. Select a scalar field (e.g., 'obj.field'), or use '&expr +/- <integer literal>' in an alias/address context if you need a raw address.";
 const POINTER_ORDERING: &str = "Pointer ordered comparison ('<', '<=', '>', '>=') is not supported. Use '==' or '!=' to compare addresses. If you need to adjust an address, use '&expr +/- <integer literal>' in an alias/address context; to compare values, select a scalar field (e.g., 'obj.field').";
+/// `ptr ± index`, the index scaled by the pointee size (script-language §6.4):
+/// `void`, function and layout-less pointees scale by 1.
+fn pointer_offset(ptr: Scalar, pointee: &TypeDesc, index: Scalar, negate: bool) -> Scalar {
+    let scale = match pointee.strip() {
+        TypeDesc::Void | TypeDesc::Function { .. } => 1,
+        t => t.size().unwrap_or(1).max(1) as i64,
+    };
+    let delta = match convert(index, IntType::LONG) {
+        Scalar::Const(c) => Scalar::Const(c.wrapping_mul(scale)),
+        other => Scalar::Arith(
+            ArithOp::Mul,
+            Box::new(other),
+            Box::new(Scalar::Const(scale)),
+            IntType::LONG,
+        ),
+    };
+    let op = if negate { ArithOp::Sub } else { ArithOp::Add };
+    Scalar::Arith(op, Box::new(ptr), Box::new(delta), IntType::ADDRESS)
+}
+
 const SPECIALS: &str = "$pid, $tid, $host_pid, $input_pid, $timestamp, $pc, $sp";
 
 fn int(value: Scalar, int: IntType) -> Typed {
@@ -80,6 +100,7 @@ impl Checker<'_> {
                             value: Scalar::Address(ops),
                             pointee: p.ty,
                             module: p.module,
+                            arithmetic: false,
                         }),
                         _ => Err(format!(
                             "Cannot take the address of '{}': the value is not in memory at this probe PC",
@@ -209,6 +230,7 @@ impl Checker<'_> {
                 value,
                 pointee,
                 module,
+                ..
             } => Place::at_address(value, pointee, module),
             _ => {
                 return Err(format!(
@@ -240,7 +262,11 @@ impl Checker<'_> {
                 value,
                 pointee,
                 module,
-            } => return self.pointer_offset(value, pointee, module, index, false),
+                ..
+            } => {
+                let address = pointer_offset(value, &pointee, index, false);
+                return Ok(Typed::Place(Place::at_address(address, pointee, module)));
+            }
             _ => {
                 return Err(format!(
                     "Type error: '{text}' indexes a value that is not an array or pointer"
@@ -280,7 +306,8 @@ impl Checker<'_> {
             TypeDesc::Pointer { .. } => {
                 let pointee = pointee_type(self.session, place.module, &place.ty)?;
                 let value = self.pointer_value(&place)?;
-                self.pointer_offset(value, pointee, place.module, index, false)
+                let address = pointer_offset(value, &pointee, index, false);
+                Ok(Typed::Place(Place::at_address(address, pointee, place.module)))
             }
             other => Err(format!(
                 "Type error: '{text}' indexes a value of type '{}', which is not an array or pointer",
@@ -289,39 +316,13 @@ impl Checker<'_> {
         }
     }
 
-    /// `*(ptr ± index)`, scaled by the pointee size.
-    fn pointer_offset(
-        &mut self,
-        ptr: Scalar,
-        pointee: TypeDesc,
-        module: usize,
-        index: Scalar,
-        negate: bool,
-    ) -> Result<Typed, String> {
-        let scale = match pointee.strip() {
-            TypeDesc::Void | TypeDesc::Function { .. } => 1,
-            t => t.size().unwrap_or(1).max(1) as i64,
-        };
-        let delta = match convert(index, IntType::LONG) {
-            Scalar::Const(c) => Scalar::Const(c.wrapping_mul(scale)),
-            other => Scalar::Arith(
-                ArithOp::Mul,
-                Box::new(other),
-                Box::new(Scalar::Const(scale)),
-                IntType::LONG,
-            ),
-        };
-        let op = if negate { ArithOp::Sub } else { ArithOp::Add };
-        let address = Scalar::Arith(op, Box::new(ptr), Box::new(delta), IntType::ADDRESS);
-        Ok(Typed::Place(Place::at_address(address, pointee, module)))
-    }
-
     fn deref(&mut self, t: Typed, text: &str) -> Result<Typed, String> {
         match t {
             Typed::Pointer {
                 value,
                 pointee,
                 module,
+                ..
             } => Ok(Typed::Place(Place::at_address(value, pointee, module))),
             Typed::Place(p) => match p.ty.strip() {
                 TypeDesc::Pointer { .. } => Ok(Typed::Place(self.pointee_place(&p)?)),
@@ -365,14 +366,14 @@ impl Checker<'_> {
     }
 
     /// The address held by a pointer-typed place.
-    fn pointer_value(&mut self, p: &Place) -> Result<Scalar, String> {
-        match &p.source {
+    pub(super) fn pointer_value(&mut self, p: &Place) -> Result<Scalar, String> {
+        match p.source.whole() {
             PlaceSource::Readable(s) => Ok(Scalar::Load {
                 source: s.clone(),
                 size: 8,
                 signed: false,
             }),
-            PlaceSource::OptimizedOut => {
+            PlaceSource::OptimizedOut | PlaceSource::Split(_) => {
                 Err("the pointer is optimized out at the selected probe PC".to_string())
             }
             PlaceSource::Unavailable(r) => Err(r.clone()),
@@ -403,6 +404,15 @@ impl Checker<'_> {
         let lt = self.expr(l)?;
         if matches!(op, BinOp::And | BinOp::Or) {
             let (lv, _, _) = self.scalar(lt, &l.text())?;
+            if let Scalar::Const(a) = lv {
+                if (a != 0) == (op == BinOp::Or) {
+                    // A constant left side decides: the right side is never
+                    // read, so it need not be a scalar (script-language §11.3).
+                    // Its names and types are still checked.
+                    self.expr(r)?;
+                    return Ok(boolean(Scalar::Const((op == BinOp::Or) as i64)));
+                }
+            }
             let rt = self.expr(r)?;
             let (rv, _, _) = self.scalar(rt, &r.text())?;
             return Ok(boolean(match (op, lv, rv) {
@@ -474,7 +484,19 @@ impl Checker<'_> {
                 };
                 let (index, _, _) = self.scalar(n, &n_text)?;
                 let (address, pointee, module) = self.decay(ptr)?;
-                return self.pointer_offset(address, pointee, module, index, op == BinOp::Sub);
+                if matches!(pointee.strip(), TypeDesc::Function { .. }) {
+                    return Err(format!(
+                        "Type error: '{}' is arithmetic on a function pointer, which is not supported",
+                        Expr::Binary(op, Box::new(l.clone()), Box::new(r.clone())).text()
+                    ));
+                }
+                // The result is a pointer again, so `(p + 1) + 1` scales twice.
+                return Ok(Typed::Pointer {
+                    value: pointer_offset(address, &pointee, index, op == BinOp::Sub),
+                    pointee,
+                    module,
+                    arithmetic: true,
+                });
             }
             if matches!(lk, Operand::Aggregate) || matches!(rk, Operand::Aggregate) {
                 return Err("Pointer arithmetic requires a pointer or array expression".to_string());
@@ -593,23 +615,22 @@ impl Checker<'_> {
                 value,
                 pointee,
                 module,
+                ..
             } => Ok((value, pointee, module)),
             Typed::Place(p) => match p.ty.strip().clone() {
                 TypeDesc::Array { element, .. } => match p.address() {
                     Some(ops) => Ok((Scalar::Address(ops), *element, p.module)),
                     None => Err("the array is not in memory at this probe PC".to_string()),
                 },
-                _ => {
-                    let pointee = pointee_type(self.session, p.module, &p.ty).or_else(|e| {
-                        // void* arithmetic scales by 1.
-                        if matches!(p.ty.strip(), TypeDesc::Pointer { pointee: None, .. }) {
-                            Ok(TypeDesc::Void)
-                        } else {
-                            Err(e)
-                        }
-                    })?;
+                TypeDesc::Pointer { pointee, .. } => {
+                    // `void *` and pointers to declared-only types scale by 1.
+                    let pointee = match pointee {
+                        None => TypeDesc::Void,
+                        Some(r) => self.session.modules()[p.module].module.resolve_type(r),
+                    };
                     Ok((self.pointer_value(&p)?, pointee, p.module))
                 }
+                _ => Err("Pointer arithmetic requires a pointer or array expression".to_string()),
             },
             _ => Err("Pointer arithmetic requires a pointer or array expression".to_string()),
         }
@@ -623,14 +644,9 @@ impl Checker<'_> {
     ) -> Result<(Scalar, IntType, TypeDesc), String> {
         match t {
             Typed::Int { value, int, desc } => Ok((value, int, desc)),
-            Typed::Pointer { value, pointee, .. } => Ok((
-                value,
-                IntType::ADDRESS,
-                TypeDesc::Pointer {
-                    pointee_name: pointee.name(),
-                    pointee: None,
-                },
-            )),
+            Typed::Pointer { value, pointee, .. } => {
+                Ok((value, IntType::ADDRESS, TypeDesc::address_of(&pointee)))
+            }
             Typed::Str(_) => Err(format!(
                 "Type error: the string {text} can only be compared with '==' or '!='"
             )),

@@ -12,16 +12,18 @@ mod places;
 use std::collections::{HashMap, HashSet};
 
 use ghostscope_dwarf::{DebugSession, ProbeSite, Variable};
+use ghostscope_protocol::backtrace::record_payload_size;
 use ghostscope_protocol::meta::{
     ExprErrorSlot, FormatPiece, FormatSpec, SlotKind, StatementMeta, StatementOutput,
 };
 use ghostscope_protocol::render::render_value;
-use ghostscope_protocol::{DumpStyle, TraceMeta, TypeDesc, ValueSlot};
+use ghostscope_protocol::{BaseEncoding, DumpStyle, TraceMeta, TypeDesc, ValueOrigin, ValueSlot};
 
 use crate::ast::{Else, Expr, IfStmt, Print, Stmt};
 use crate::format::{parse_format, Conversion, DumpLength, Piece};
 use crate::plan::{
-    Capture, CaptureKind, DumpLen, IntType, PlanElse, PlanIf, PlanStmt, Program, Scalar,
+    Capture, CaptureKind, DumpLen, IntType, PlanBacktrace, PlanElse, PlanIf, PlanStmt, Program,
+    Scalar,
 };
 use crate::CompileOptions;
 
@@ -45,7 +47,7 @@ pub(crate) enum Typed {
     },
     /// A program value that lives somewhere.
     Place(Place),
-    /// A pointer value (from `&x` or `cast`), pointing at `pointee`.
+    /// A pointer value (from `&x`, `cast` or pointer arithmetic), pointing at `pointee`.
     Pointer {
         /// The address.
         value: Scalar,
@@ -53,6 +55,10 @@ pub(crate) enum Typed {
         pointee: TypeDesc,
         /// Module the pointee type belongs to.
         module: usize,
+        /// The result of pointer arithmetic (`p + n`): `print` shows the
+        /// pointee there (script-language §6.4), or the address alone when
+        /// the pointee has no layout to show (`void *`).
+        arithmetic: bool,
     },
     /// A script string.
     Str(String),
@@ -126,6 +132,35 @@ pub(crate) fn check_trace(
     })
 }
 
+/// Whether `print e;` shows its value alone, without `<expr> = `, as the
+/// reference does (script-language §4.1): the address of an object (`&x`;
+/// `&*x` is folded to `x` by the parser), a pointer-valued arithmetic result
+/// with no readable pointee, and a cast to an array type.
+fn prints_alone(e: &Expr, typed: &Typed) -> bool {
+    if matches!(e, Expr::AddressOf(_)) {
+        return true;
+    }
+    match typed {
+        Typed::Pointer {
+            arithmetic: true,
+            pointee,
+            ..
+        } => !shows_pointee(pointee),
+        Typed::Place(p) => {
+            matches!(e, Expr::Call(name, _) if name == "cast")
+                && matches!(p.ty.strip(), TypeDesc::Array { .. })
+        }
+        _ => false,
+    }
+}
+
+/// Whether printing `p + n` reads the pointee: not for `void`, functions
+/// and types whose layout is unknown, which print the address.
+fn shows_pointee(pointee: &TypeDesc) -> bool {
+    !matches!(pointee.strip(), TypeDesc::Void | TypeDesc::Function { .. })
+        && pointee.size().is_some_and(|s| s > 0)
+}
+
 struct Checker<'a> {
     session: &'a DebugSession,
     site: &'a ProbeSite,
@@ -171,14 +206,55 @@ impl Checker<'_> {
             Stmt::Print(p) => self.print(p).map(Some),
             Stmt::Let { name, value, .. } => self.let_binding(name, value),
             Stmt::If(i) => self.if_stmt(i).map(|i| Some(PlanStmt::If(i))),
-            Stmt::Backtrace { .. } => {
-                Err("Not implemented: backtraces ('bt') are not supported yet".to_string())
-            }
+            Stmt::Backtrace { options, .. } => Ok(Some(self.backtrace(options))),
             Stmt::Expr(e) => {
                 self.expr(e)?;
                 Ok(None)
             }
         }
+    }
+
+    /// `bt [raw|full|inline|noinline]…`: the last of `raw`/`full` and of
+    /// `inline`/`noinline` wins (script-language §4.4).
+    fn backtrace(&mut self, options: &[String]) -> PlanStmt {
+        let (mut raw, mut inline) = (false, true);
+        for o in options {
+            match o.as_str() {
+                "raw" => raw = true,
+                "full" => raw = false,
+                "inline" => inline = true,
+                "noinline" => inline = false,
+                _ => {}
+            }
+        }
+        let depth = self.options.backtrace_depth.clamp(1, 128);
+        let marker = self.layout.marker();
+        let (record, _) = self.layout.value(record_payload_size(depth));
+        let modules = (0..self.session.modules().len())
+            .map(|m| {
+                let path = self.session.module_path(m);
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string())
+            })
+            .collect();
+        self.meta.push(StatementMeta {
+            marker,
+            output: StatementOutput::Backtrace {
+                record,
+                depth,
+                raw,
+                inline,
+                modules,
+                table_biases: ghostscope_dwarf::unwind::table_biases(self.session),
+            },
+            expr_errors: Vec::new(),
+        });
+        PlanStmt::Backtrace(PlanBacktrace {
+            marker,
+            record,
+            depth,
+        })
     }
 
     fn let_binding(&mut self, name: &str, value: &Expr) -> Result<Option<PlanStmt>, String> {
@@ -278,13 +354,15 @@ impl Checker<'_> {
             )),
             Print::Value(e) => {
                 let typed = self.expr(e)?;
+                let alone = prints_alone(e, &typed);
                 let mut captures = Vec::new();
-                let slot = self.capture_value(typed, &e.text(), &mut captures)?;
+                let slot = self.capture_printed(e, typed, &mut captures)?;
                 Ok((
                     PlanStmt::Print { marker, captures },
                     StatementOutput::Value {
                         expr: e.text(),
                         slot,
+                        alone,
                     },
                 ))
             }
@@ -342,7 +420,13 @@ impl Checker<'_> {
             }
             let arg = &args[next_arg];
             next_arg += 1;
-            let typed = self.expr(arg)?;
+            let mut typed = self.expr(arg)?;
+            if conversion == Conversion::Pointer {
+                // `{:p}` of `p + n` shows the address, not the pointee.
+                if let Typed::Pointer { arithmetic, .. } = &mut typed {
+                    *arithmetic = false;
+                }
+            }
             let index = slots.len();
             let (slot, spec) = match dump_len {
                 Some(len) => {
@@ -365,7 +449,7 @@ impl Checker<'_> {
                         Conversion::Pointer => FormatSpec::Pointer,
                         Conversion::Ascii => FormatSpec::Ascii,
                     };
-                    (self.capture_value(typed, &arg.text(), &mut captures)?, spec)
+                    (self.capture_printed(arg, typed, &mut captures)?, spec)
                 }
             };
             slots.push(slot);
@@ -381,6 +465,21 @@ impl Checker<'_> {
         ))
     }
 
+    /// Captures the value of a printed expression `e` (checked as `typed`),
+    /// noting how it was reached for the rendering of enums.
+    fn capture_printed(
+        &mut self,
+        e: &Expr,
+        typed: Typed,
+        captures: &mut Vec<Capture>,
+    ) -> Result<ValueSlot, String> {
+        let mut slot = self.capture_value(typed, &e.text(), captures)?;
+        if slot.origin == ValueOrigin::Direct && matches!(e, Expr::Deref(_)) {
+            slot.origin = ValueOrigin::PointerDeref;
+        }
+        Ok(slot)
+    }
+
     /// Captures a value for `{}` / `print expr;`.
     fn capture_value(
         &mut self,
@@ -392,6 +491,7 @@ impl Checker<'_> {
             offset: 0,
             capacity: 0,
             kind: SlotKind::Constant(text),
+            origin: ValueOrigin::Direct,
         };
         match typed {
             Typed::Str(s) => Ok(constant(format!("\"{s}\""))),
@@ -414,13 +514,21 @@ impl Checker<'_> {
                     offset,
                     capacity,
                     kind: SlotKind::Typed(desc),
+                    origin: ValueOrigin::Direct,
                 })
             }
+            Typed::Pointer {
+                value,
+                pointee,
+                module,
+                arithmetic: true,
+            } if shows_pointee(&pointee) => self.capture_value(
+                Typed::Place(Place::at_address(value, pointee, module)),
+                text,
+                captures,
+            ),
             Typed::Pointer { value, pointee, .. } => {
-                let desc = TypeDesc::Pointer {
-                    pointee_name: pointee.name(),
-                    pointee: None,
-                };
+                let desc = TypeDesc::address_of(&pointee);
                 self.capture_value(
                     Typed::Int {
                         value,
@@ -439,7 +547,12 @@ impl Checker<'_> {
                 }
                 if place.bitfield.is_some() {
                     let (value, int, desc) = self.scalar(Typed::Place(place), text)?;
-                    return self.capture_value(Typed::Int { value, int, desc }, text, captures);
+                    let slot =
+                        self.capture_value(Typed::Int { value, int, desc }, text, captures)?;
+                    return Ok(ValueSlot {
+                        origin: ValueOrigin::Bitfield,
+                        ..slot
+                    });
                 }
                 let PlaceSource::Readable(source) = place.source else {
                     unreachable!("a place without a marker is readable");
@@ -461,6 +574,7 @@ impl Checker<'_> {
                     offset,
                     capacity,
                     kind: SlotKind::Typed(place.ty),
+                    origin: ValueOrigin::Direct,
                 })
             }
         }
@@ -487,6 +601,7 @@ impl Checker<'_> {
                 offset: 0,
                 capacity: 0,
                 kind: SlotKind::Constant(format!("\"{bytes}\"")),
+                origin: ValueOrigin::Direct,
             });
         }
         if let Typed::Place(p) = &typed {
@@ -495,10 +610,11 @@ impl Checker<'_> {
                     offset: 0,
                     capacity: 0,
                     kind: SlotKind::Constant(marker),
+                    origin: ValueOrigin::Direct,
                 });
             }
         }
-        let (address, elem_ty) = self.memory_source(typed, text)?;
+        let (address, _) = self.memory_source(typed, text)?;
         let bytes = match &len {
             DumpLen::Fixed(n) => (*n).min(cap),
             DumpLen::Dynamic(_) => cap,
@@ -520,7 +636,10 @@ impl Checker<'_> {
         Ok(ValueSlot {
             offset,
             capacity,
-            kind: SlotKind::Typed(elem_ty),
+            // The reference names dumped memory `u8` in failure markers:
+            // `<error: null pointer dereference> (u8*)` (script-language §9.2).
+            kind: SlotKind::Typed(TypeDesc::base("u8", 1, BaseEncoding::UnsignedChar)),
+            origin: ValueOrigin::Direct,
         })
     }
 

@@ -2,6 +2,7 @@
 //! member access, indexing, dereference.
 
 use ghostscope_dwarf::{short_reason, DebugSession, Location};
+use ghostscope_protocol::render::ANONYMOUS_MEMBER_PREFIX;
 use ghostscope_protocol::{AggregateKind, Bitfield, Member, TypeDesc};
 
 use crate::plan::{AddrOp, ArithOp, Scalar, Source};
@@ -23,6 +24,46 @@ pub(crate) enum PlaceSource {
         /// Byte offset into the object.
         offset: i64,
     },
+    /// Consecutive parts (sizes in bytes) of which some cannot be read: a
+    /// member that lies in a readable part can still be read.
+    Split(Vec<(u64, PlaceSource)>),
+}
+
+impl PlaceSource {
+    /// How the whole value reads: a split value is as unreadable as its
+    /// first part that cannot be read (optimized-out parts are never shown
+    /// as zeros).
+    pub(crate) fn whole(&self) -> &PlaceSource {
+        match self {
+            PlaceSource::Split(parts) => parts
+                .iter()
+                .map(|(_, p)| p.whole())
+                .find(|p| matches!(p, PlaceSource::Unavailable(_)))
+                .unwrap_or(&PlaceSource::OptimizedOut),
+            other => other,
+        }
+    }
+
+    /// The bytes `offset..offset+size` of the value.
+    fn part(&self, offset: u64, size: u64) -> PlaceSource {
+        match self {
+            PlaceSource::Readable(s) => match offset_source(s, offset, size) {
+                Ok(s) => PlaceSource::Readable(s),
+                Err(reason) => PlaceSource::Unavailable(reason),
+            },
+            PlaceSource::Split(parts) => {
+                let mut start = 0;
+                for (part_size, part) in parts {
+                    if offset >= start && offset + size <= start + part_size {
+                        return part.part(offset - start, size);
+                    }
+                    start += part_size;
+                }
+                self.whole().clone()
+            }
+            other => other.clone(),
+        }
+    }
 }
 
 /// A typed program value and where it is.
@@ -68,15 +109,8 @@ impl Place {
     /// The part of this place at byte `offset` with type `ty`.
     pub(crate) fn sub_place(&self, offset: u64, ty: TypeDesc) -> Place {
         let size = ty.size().unwrap_or(0);
-        let source = match &self.source {
-            PlaceSource::Readable(s) => match offset_source(s, offset, size) {
-                Ok(s) => PlaceSource::Readable(s),
-                Err(reason) => PlaceSource::Unavailable(reason),
-            },
-            other => other.clone(),
-        };
         Place {
-            source,
+            source: self.source.part(offset, size),
             ty,
             module: self.module,
             bitfield: None,
@@ -86,9 +120,11 @@ impl Place {
     /// What `print` shows instead of a value that cannot be read at all,
     /// or `None` when the place is readable.
     pub(crate) fn marker(&self) -> Option<String> {
-        match &self.source {
+        match self.source.whole() {
             PlaceSource::Readable(_) => None,
-            PlaceSource::OptimizedOut => Some("<optimized out>".to_string()),
+            PlaceSource::OptimizedOut | PlaceSource::Split(_) => {
+                Some("<optimized out>".to_string())
+            }
             PlaceSource::Unavailable(reason) => {
                 Some(format!("<unavailable: {}>", short_reason(reason)))
             }
@@ -99,9 +135,9 @@ impl Place {
     /// Why the value of `text` cannot take part in arithmetic, conditions or
     /// builtins, or `None` when it is readable.
     pub(crate) fn unreadable(&self, text: &str) -> Option<String> {
-        match &self.source {
+        match self.source.whole() {
             PlaceSource::Readable(_) => None,
-            PlaceSource::OptimizedOut => {
+            PlaceSource::OptimizedOut | PlaceSource::Split(_) => {
                 Some(format!("'{text}' is optimized out at the selected probe PC"))
             }
             PlaceSource::Unavailable(reason) => Some(reason.clone()),
@@ -131,18 +167,20 @@ fn source_of(loc: Location, module: usize) -> PlaceSource {
         }
         Location::Implicit(bytes) => PlaceSource::Readable(Source::Constant(bytes)),
         Location::Pieces(pieces) => {
-            let mut parts = Vec::new();
-            for p in pieces {
-                match source_of(p.location, module) {
-                    PlaceSource::Readable(s) => parts.push((p.size, s)),
-                    // An optimized-out piece reads as zeros rather than hiding the rest.
-                    PlaceSource::OptimizedOut => {
-                        parts.push((p.size, Source::Constant(vec![0; p.size as usize])))
-                    }
-                    unavailable => return unavailable,
+            let parts: Vec<(u64, PlaceSource)> = pieces
+                .into_iter()
+                .map(|p| (p.size, source_of(p.location, module)))
+                .collect();
+            let mut readable = Vec::with_capacity(parts.len());
+            for (size, part) in &parts {
+                match part {
+                    PlaceSource::Readable(s) => readable.push((*size, s.clone())),
+                    // Parts that cannot be read (optimized out, in an XMM
+                    // register) hide only themselves.
+                    _ => return PlaceSource::Split(parts),
                 }
             }
-            PlaceSource::Readable(Source::Pieces(parts))
+            PlaceSource::Readable(Source::Pieces(readable))
         }
         Location::ImplicitPointer { object, offset } => {
             PlaceSource::ImplicitPointer { object, offset }
@@ -193,9 +231,18 @@ fn offset_source(s: &Source, offset: u64, size: u64) -> Result<Source, String> {
     })
 }
 
-/// Finds `field` in an aggregate, looking into anonymous members.
-/// Returns the member and its offset from the aggregate's start.
+/// Finds `field` in an aggregate, looking into anonymous members. An
+/// anonymous member is also reachable by its rendered label `member_<index>`
+/// (output.md §3.6). Returns the member and its offset from the aggregate's start.
 pub(crate) fn find_member<'t>(members: &'t [Member], field: &str) -> Option<(&'t Member, u64)> {
+    let labelled = field
+        .strip_prefix(ANONYMOUS_MEMBER_PREFIX)
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| members.get(i))
+        .filter(|m| m.name.is_empty());
+    if let Some(m) = labelled {
+        return Some((m, m.offset));
+    }
     for m in members {
         if m.name == field {
             return Some((m, m.offset));

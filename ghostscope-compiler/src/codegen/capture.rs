@@ -61,17 +61,8 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                         let e = self.eval(s);
                         // Clamp to [0, room] so the verifier sees a bounded size;
                         // text reads keep one byte for the NUL.
-                        let room = self.c64((c.capacity - *as_text as u32) as u64);
-                        let negative = self
-                            .b
-                            .build_int_compare(IntPredicate::SLT, e.value, self.c64(0), "neg")
-                            .expect("icmp");
-                        let nonneg = self.select(negative, self.c64(0), e.value);
-                        let too_big = self
-                            .b
-                            .build_int_compare(IntPredicate::UGT, nonneg, room, "big")
-                            .expect("icmp");
-                        (self.select(too_big, room, nonneg), e.fail)
+                        let room = (c.capacity - *as_text as u32) as u64;
+                        (self.bounded_length(e.value, room).0, e.fail)
                     }
                 };
                 let prior = self.chain(addr.fail, len_fail);

@@ -96,17 +96,9 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             }
             DumpLen::Dynamic(s) => {
                 let e = self.eval(s);
-                let negative = self
-                    .b
-                    .build_int_compare(IntPredicate::SLT, e.value, zero, "neg")
-                    .expect("icmp");
-                let nonneg = self.select(negative, zero, e.value);
-                let over = self
-                    .b
-                    .build_int_compare(IntPredicate::UGT, nonneg, self.c64(cap), "over")
-                    .expect("icmp");
+                let (len, over) = self.bounded_length(e.value, (cmp.limit as u64).min(cap));
                 (
-                    self.select(over, self.c64(cap), nonneg),
+                    len,
                     self.b
                         .build_int_z_extend(over, self.i64_t, "clamped")
                         .expect("zext"),

@@ -271,6 +271,11 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                     fail = self.chain(fail, e.fail);
                     stack.push(e.value);
                 }
+                AddrOp::ThreadPointer => {
+                    let e = self.thread_pointer();
+                    fail = self.chain(fail, e.fail);
+                    stack.push(e.value);
+                }
                 AddrOp::Scalar(s) => {
                     let e = self.eval(s);
                     fail = self.chain(fail, e.fail);

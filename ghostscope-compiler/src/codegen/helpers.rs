@@ -15,7 +15,9 @@ pub(super) mod id {
     pub const MAP_LOOKUP_ELEM: u64 = 1;
     pub const KTIME_GET_NS: u64 = 5;
     pub const GET_CURRENT_PID_TGID: u64 = 14;
+    pub const GET_CURRENT_TASK: u64 = 35;
     pub const PROBE_READ_USER: u64 = 112;
+    pub const PROBE_READ_KERNEL: u64 = 113;
     pub const PROBE_READ_USER_STR: u64 = 114;
     pub const RINGBUF_RESERVE: u64 = 131;
     pub const RINGBUF_SUBMIT: u64 = 132;
@@ -94,6 +96,16 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         self.read_helper(id::PROBE_READ_USER, dst, size, src)
     }
 
+    /// `bpf_probe_read_kernel(dst, size, src)`; returns 0 or a negative errno.
+    pub(super) fn probe_read_kernel(
+        &self,
+        dst: PointerValue<'ctx>,
+        size: IntValue<'ctx>,
+        src: IntValue<'ctx>,
+    ) -> IntValue<'ctx> {
+        self.read_helper(id::PROBE_READ_KERNEL, dst, size, src)
+    }
+
     /// `bpf_probe_read_user_str(dst, size, src)`; returns bytes copied (with NUL) or a negative errno.
     pub(super) fn probe_read_str(
         &self,
@@ -123,37 +135,68 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         self.call_i64(helper, &[dst.into(), size.into(), src_ptr.into()])
     }
 
-    /// A map referenced by file descriptor: `ld_imm64` with `BPF_PSEUDO_MAP_FD`.
-    pub(super) fn map_ptr(&self, fd: i32) -> PointerValue<'ctx> {
-        let pseudo = self
-            .module
-            .get_function("llvm.bpf.pseudo")
-            .unwrap_or_else(|| {
-                self.module.add_function(
-                    "llvm.bpf.pseudo",
-                    self.i64_t
-                        .fn_type(&[self.i64_t.into(), self.i64_t.into()], false),
-                    None,
-                )
-            });
-        let v = self
-            .b
-            .build_call(
-                pseudo,
-                &[
-                    self.i64_t.const_int(1, false).into(),
-                    self.i64_t.const_int(fd as u64, false).into(),
-                ],
-                "map",
-            )
-            .expect("pseudo")
+    /// Calls the LLVM intrinsic `name` that takes `args` and returns an i64,
+    /// declaring it on first use.
+    fn call_intrinsic(&self, name: &str, args: &[IntValue<'ctx>], label: &str) -> IntValue<'ctx> {
+        let function = self.module.get_function(name).unwrap_or_else(|| {
+            let params: Vec<_> = args.iter().map(|a| a.get_type().into()).collect();
+            self.module
+                .add_function(name, self.i64_t.fn_type(&params, false), None)
+        });
+        let args: Vec<BasicMetadataValueEnum> = args.iter().map(|a| (*a).into()).collect();
+        self.b
+            .build_call(function, &args, label)
+            .expect("intrinsic call")
             .try_as_basic_value()
             .basic()
             .expect("value")
-            .into_int_value();
+            .into_int_value()
+    }
+
+    /// A map referenced by file descriptor: `ld_imm64` with `BPF_PSEUDO_MAP_FD`.
+    pub(super) fn map_ptr(&self, fd: i32) -> PointerValue<'ctx> {
+        let v = self.call_intrinsic(
+            "llvm.bpf.pseudo",
+            &[self.c64(1), self.c64(fd as u64)],
+            "map",
+        );
         self.b
             .build_int_to_ptr(v, self.ptr_t, "map_ptr")
             .expect("inttoptr")
+    }
+
+    /// A run-time length clamped to `[0, max]` for a helper's size argument,
+    /// and whether it was above `max`. The upper bound is checked on an
+    /// opaque copy of the value (`llvm.bpf.passthrough`): otherwise LLVM may
+    /// move the check onto another register that holds a related value, and
+    /// the verifier then sees an unbounded size.
+    pub(super) fn bounded_length(
+        &self,
+        v: IntValue<'ctx>,
+        max: u64,
+    ) -> (IntValue<'ctx>, IntValue<'ctx>) {
+        let zero = self.c64(0);
+        let negative = self
+            .b
+            .build_int_compare(IntPredicate::SLT, v, zero, "neg")
+            .expect("icmp");
+        let nonneg = self.select(negative, zero, v);
+        let opaque = self.opaque(nonneg);
+        let over = self
+            .b
+            .build_int_compare(IntPredicate::UGT, opaque, self.c64(max), "over")
+            .expect("icmp");
+        (self.select(over, self.c64(max), opaque), over)
+    }
+
+    /// `v`, hidden from LLVM's optimiser (`llvm.bpf.passthrough`), so it
+    /// cannot rewrite the arithmetic around it into compares and branches.
+    pub(super) fn opaque(&self, v: IntValue<'ctx>) -> IntValue<'ctx> {
+        self.call_intrinsic(
+            "llvm.bpf.passthrough.i64.i64",
+            &[self.i32_t.const_zero(), v],
+            "opaque",
+        )
     }
 
     /// An i64 constant.

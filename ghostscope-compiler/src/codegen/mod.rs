@@ -1,11 +1,14 @@
 //! [`Program`] → LLVM IR → BPF ELF object, through inkwell and LLVM's BPF
 //! backend. One module and one uprobe program per probe site.
 
+mod backtrace;
 mod capture;
 mod compare;
 mod eval;
 mod helpers;
+mod kernel_btf;
 mod stmt;
+mod thread_pointer;
 
 use std::collections::HashMap;
 
@@ -41,6 +44,10 @@ pub struct MapFds {
     pub events: i32,
     /// The shared hash of per-trace loss counters (`u32` trace id → `u64`).
     pub losses: i32,
+    /// The pages of unwind rows for `bt` (0: not loaded; see `ghostscope_dwarf::unwind`).
+    pub unwind_rows: i32,
+    /// The one-element page index of the unwind rows for `bt` (0: not loaded).
+    pub unwind_index: i32,
 }
 
 /// The LLVM BPF target, created once and reused for every program.
@@ -137,6 +144,9 @@ pub(crate) struct FunctionGen<'a, 'ctx> {
     pid_tgid: IntValue<'ctx>,
     timestamp: IntValue<'ctx>,
     lets: HashMap<usize, Eval<'ctx>>,
+    /// Why the program cannot be generated, found while lowering a value
+    /// (the thread pointer's place in the kernel is unknown).
+    unsupported: Option<String>,
 }
 
 impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
@@ -210,6 +220,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             pid_tgid: zero,
             timestamp: zero,
             lets: HashMap::new(),
+            unsupported: None,
         })
     }
 
@@ -269,6 +280,9 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         }
         let statements = &self.program.statements;
         self.statements(statements)?;
+        if let Some(reason) = self.unsupported.take() {
+            return Err(reason);
+        }
 
         // Wake the reader once, when this event takes the buffer past a
         // quarter full; otherwise it finds events on its short polling timer.

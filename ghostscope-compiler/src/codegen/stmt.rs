@@ -27,6 +27,10 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
                 self.lets.insert(*id, e);
             }
             PlanStmt::If(i) => self.if_stmt(i)?,
+            PlanStmt::Backtrace(bt) => {
+                self.write_record(bt.marker, self.no_fail(), self.c64(0));
+                self.backtrace(bt)?;
+            }
         }
         Ok(())
     }

@@ -1,23 +1,38 @@
 //! Text rendering of captured values, failure markers, format strings and
 //! ExprError lines, shared by the script-mode output and the TUI.
 
+mod backtrace;
+mod enums;
 mod value;
 
 use std::fmt::Write as _;
 
-pub use value::{push_escaped_c_string, read_int, render_value, MAX_RENDER_DEPTH};
+pub use backtrace::{backtrace_lines, BacktraceStyle};
+pub use value::{
+    push_escaped_c_string, read_int, render_value, render_value_as, ANONYMOUS_MEMBER_PREFIX,
+    MAX_RENDER_DEPTH,
+};
 
-use crate::meta::{DumpStyle, FormatPiece, FormatSpec, SlotKind, ValueSlot};
+use crate::meta::{DumpStyle, FormatPiece, FormatSpec, SlotKind, ValueOrigin, ValueSlot};
 use crate::types::TypeDesc;
 use crate::wire::{FailureDetail, ReadStatus, Record};
 
 /// The marker printed in place of a value that could not be read (output.md §4).
+///
+/// `<T>` names the value's own type with its pointer levels kept, as the
+/// reference prints it: a value read through `*p` uses the pointee's display
+/// name (`*nul` → `(node*)`), any other value the spelling of its type as an
+/// object (`nul.v` → `(int*)`, a `struct node *` member → `(node**)`).
 pub fn failure_marker(
     ty: &TypeDesc,
+    origin: ValueOrigin,
     status: Result<ReadStatus, u8>,
     detail: FailureDetail,
 ) -> String {
-    let t = ty.name();
+    let t = match origin {
+        ValueOrigin::PointerDeref => ty.pointee_display_name(),
+        ValueOrigin::Direct | ValueOrigin::Bitfield => ty.object_name(),
+    };
     match status {
         Ok(ReadStatus::NullDeref) => format!("<error: null pointer dereference> ({t}*)"),
         Ok(ReadStatus::ReadError) if detail.errno != 0 => format!(
@@ -53,9 +68,9 @@ pub fn render_slot(slot: &ValueSlot, event: &[u8]) -> String {
         return "<MISSING_ARG>".to_string();
     };
     match rec.status() {
-        Ok(ReadStatus::Ok) => render_value(ty, rec.payload),
+        Ok(ReadStatus::Ok) => render_value_as(ty, rec.payload, slot.origin),
         Ok(ReadStatus::NotRun) => "<MISSING_ARG>".to_string(),
-        status => failure_marker(ty, status, rec.failure()),
+        status => failure_marker(ty, slot.origin, status, rec.failure()),
     }
 }
 
@@ -94,7 +109,7 @@ fn render_placeholder(out: &mut String, spec: &FormatSpec, slot: &ValueSlot, eve
                     return;
                 }
                 status => {
-                    out.push_str(&failure_marker(ty, status, rec.failure()));
+                    out.push_str(&failure_marker(ty, slot.origin, status, rec.failure()));
                     return;
                 }
             },
@@ -226,12 +241,53 @@ mod tests {
         };
         let d = FailureDetail::default();
         assert_eq!(
-            failure_marker(&peer, Ok(ReadStatus::NullDeref), d),
+            failure_marker(
+                &peer,
+                ValueOrigin::PointerDeref,
+                Ok(ReadStatus::NullDeref),
+                d
+            ),
+            "<error: null pointer dereference> (peer*)"
+        );
+        // Pointer levels are kept: a `struct peer *` read through NULL.
+        assert_eq!(
+            failure_marker(
+                &TypeDesc::pointer_to(&peer),
+                ValueOrigin::Direct,
+                Ok(ReadStatus::NullDeref),
+                d
+            ),
+            "<error: null pointer dereference> (peer**)"
+        );
+        let cpeer_t = TypeDesc::Typedef {
+            name: "peer_t".into(),
+            target: Box::new(TypeDesc::Qualified {
+                qualifier: crate::types::Qualifier::Const,
+                target: Box::new(peer.clone()),
+            }),
+        };
+        assert_eq!(
+            failure_marker(
+                &cpeer_t,
+                ValueOrigin::PointerDeref,
+                Ok(ReadStatus::NullDeref),
+                d
+            ),
+            "<error: null pointer dereference> (peer*)"
+        );
+        // A member keeps the spelling of its declared type.
+        assert_eq!(
+            failure_marker(&cpeer_t, ValueOrigin::Direct, Ok(ReadStatus::NullDeref), d),
+            "<error: null pointer dereference> (peer_t*)"
+        );
+        assert_eq!(
+            failure_marker(&peer, ValueOrigin::Direct, Ok(ReadStatus::NullDeref), d),
             "<error: null pointer dereference> (struct peer*)"
         );
         assert_eq!(
             failure_marker(
                 &TypeDesc::int(),
+                ValueOrigin::Direct,
                 Ok(ReadStatus::ReadError),
                 FailureDetail {
                     addr: 0x1000,
@@ -241,15 +297,25 @@ mod tests {
             "<read_user failed errno=-14 at 0x1000> (int*)"
         );
         assert_eq!(
-            failure_marker(&TypeDesc::int(), Ok(ReadStatus::ReadError), d),
+            failure_marker(
+                &TypeDesc::int(),
+                ValueOrigin::Direct,
+                Ok(ReadStatus::ReadError),
+                d
+            ),
             "<read_user failed> (int*)"
         );
         assert_eq!(
-            failure_marker(&TypeDesc::int(), Ok(ReadStatus::ZeroLength), d),
+            failure_marker(
+                &TypeDesc::int(),
+                ValueOrigin::Direct,
+                Ok(ReadStatus::ZeroLength),
+                d
+            ),
             "<len<=0> (int)"
         );
         assert_eq!(
-            failure_marker(&TypeDesc::int(), Err(42), d),
+            failure_marker(&TypeDesc::int(), ValueOrigin::Direct, Err(42), d),
             "<error status=42> (int*)"
         );
     }
@@ -260,11 +326,13 @@ mod tests {
             offset: 0,
             capacity: 16,
             kind: SlotKind::Typed(TypeDesc::int()),
+            origin: Default::default(),
         };
         let str_slot = ValueSlot {
             offset: 24,
             capacity: 16,
             kind: SlotKind::Typed(TypeDesc::base("char", 1, BaseEncoding::SignedChar)),
+            origin: Default::default(),
         };
         let mut ev = vec![0u8; 48];
         write_record(&mut ev, 0, 0, 0, &10i32.to_le_bytes());
@@ -320,6 +388,7 @@ mod tests {
             offset: 0,
             capacity: 8,
             kind: SlotKind::Typed(TypeDesc::long()),
+            origin: Default::default(),
         };
         let mut ev = vec![0u8; 16];
         write_record(&mut ev, 0, 0, 0, &0x7ffd1234u64.to_le_bytes());

@@ -2,18 +2,44 @@
 
 use std::fmt::Write as _;
 
-use crate::types::{AggregateKind, BaseEncoding, Member, TypeDesc};
+use super::enums::{enum_parts, write_enum, write_enum_variant_alone, EnumView};
+use crate::meta::ValueOrigin;
+use crate::types::{
+    AggregateKind, BaseEncoding, Member, TypeDesc, ANONYMOUS_STRUCT, ANONYMOUS_UNION,
+};
+
+/// The label of an anonymous struct or union member: `member_<index>`.
+pub const ANONYMOUS_MEMBER_PREFIX: &str = "member_";
 
 /// Aggregates nested deeper than this render `<MAX_DEPTH_EXCEEDED>`.
 pub const MAX_RENDER_DEPTH: usize = 32;
 
-/// Renders a value of type `ty` from its captured bytes.
+/// Renders a value of type `ty` from its captured bytes, reached directly
+/// (a variable, member or array element).
 ///
 /// `bytes` may be shorter than the type (a partial capture): arrays show the
 /// captured elements, struct members outside the bytes show `<OUT_OF_BOUNDS>`.
 pub fn render_value(ty: &TypeDesc, bytes: &[u8]) -> String {
+    render_value_as(ty, bytes, ValueOrigin::Direct)
+}
+
+/// Renders a value reached as `origin` says, which changes only how a C enum
+/// at the top is spelled (output.md §3.2): `e(e::POS(7))` through a pointer
+/// dereference, `POS` in a bitfield.
+pub fn render_value_as(ty: &TypeDesc, bytes: &[u8], origin: ValueOrigin) -> String {
     let mut out = String::new();
-    write_value(&mut out, ty, bytes, 0);
+    match (origin, enum_parts(ty)) {
+        (ValueOrigin::PointerDeref, Some((own_name, e))) if !e.scoped => {
+            let _ = write!(out, "{own_name}(");
+            write_enum(&mut out, &own_name, &e, bytes);
+            out.push(')');
+        }
+        (ValueOrigin::Bitfield, Some((_, e))) => match read_int(bytes, e.size, e.signed) {
+            Some(v) => write_enum_variant_alone(&mut out, &e, v as i64 as i128),
+            None => out.push_str("<OUT_OF_BOUNDS>"),
+        },
+        _ => write_value(&mut out, ty, bytes, 0),
+    }
     out
 }
 
@@ -24,69 +50,34 @@ fn write_value(out: &mut String, ty: &TypeDesc, bytes: &[u8], depth: usize) {
     }
     match ty {
         TypeDesc::Qualified { target, .. } => write_value(out, target, bytes, depth),
+        // Typedefs are transparent (output.md §3.3), except that an enum
+        // shows the typedef's name and an anonymous struct or union is
+        // named after the typedef. The outermost typedef's name wins.
         TypeDesc::Typedef { name, target } => match target.strip() {
-            TypeDesc::Aggregate { kind, members, .. } => {
-                write_aggregate(out, *kind, name, members, bytes, depth)
-            }
-            // An enum class, or an enum whose only name is this typedef
-            // (`typedef enum { … } level_t;`), renders as that enum.
-            TypeDesc::Enum {
-                name: enum_name,
-                size,
-                signed,
-                scoped,
-                variants,
-            } if *scoped || enum_name.is_none() => {
-                let enum_ty = TypeDesc::Enum {
-                    name: Some(name.clone()),
-                    size: *size,
-                    signed: *signed,
-                    scoped: *scoped,
-                    variants: variants.clone(),
-                };
-                write_value(out, &enum_ty, bytes, depth)
-            }
-            // A chain of typedefs shows the outermost name only: glibc's
-            // pid_t → __pid_t → int renders `pid_t(4121)`.
-            underlying => {
-                out.push_str(name);
-                out.push('(');
-                write_value(out, underlying, bytes, depth + 1);
-                out.push(')');
-            }
+            TypeDesc::Aggregate {
+                kind,
+                name: None,
+                members,
+                ..
+            } => write_aggregate(out, *kind, Some(name), members, bytes, depth),
+            underlying => match EnumView::of(underlying) {
+                Some(e) => write_enum(out, name, &e, bytes),
+                None => write_value(out, underlying, bytes, depth),
+            },
         },
         TypeDesc::Base { size, encoding, .. } => write_base(out, *size, *encoding, bytes),
-        TypeDesc::Enum {
-            name,
-            size,
-            signed,
-            scoped,
-            variants,
-        } => {
-            let Some(v) = read_int(bytes, *size, *signed) else {
-                out.push_str("<OUT_OF_BOUNDS>");
-                return;
-            };
-            let v = v as i64;
-            let name = name.as_deref().unwrap_or("");
-            match variants.iter().find(|e| e.value == v) {
-                Some(e) if *scoped => {
-                    let _ = write!(out, "{name}::{}", e.name);
-                }
-                Some(e) => {
-                    let _ = write!(out, "{name}::{}({v})", e.name);
-                }
-                None => {
-                    let _ = write!(out, "{name}({v})");
-                }
-            }
+        TypeDesc::Enum { name, .. } => {
+            let e = EnumView::of(ty).expect("an enum");
+            write_enum(out, name.as_deref().unwrap_or(""), &e, bytes)
         }
-        TypeDesc::Pointer { pointee_name, .. } => match read_int(bytes, 8, false) {
+        TypeDesc::Pointer {
+            pointee_display, ..
+        } => match read_int(bytes, 8, false) {
             Some(0) => {
-                let _ = write!(out, "NULL ({pointee_name}*)");
+                let _ = write!(out, "NULL ({pointee_display}*)");
             }
             Some(addr) => {
-                let _ = write!(out, "0x{addr:x} ({pointee_name}*)");
+                let _ = write!(out, "0x{addr:x} ({pointee_display}*)");
             }
             None => out.push_str("<INVALID_POINTER>"),
         },
@@ -95,14 +86,7 @@ fn write_value(out: &mut String, ty: &TypeDesc, bytes: &[u8], depth: usize) {
             name,
             members,
             ..
-        } => write_aggregate(
-            out,
-            *kind,
-            name.as_deref().unwrap_or(""),
-            members,
-            bytes,
-            depth,
-        ),
+        } => write_aggregate(out, *kind, name.as_deref(), members, bytes, depth),
         TypeDesc::Array { element, count } => write_array(out, element, *count, bytes, depth),
         TypeDesc::Function { .. } => match read_int(bytes, 8, false) {
             Some(addr) => {
@@ -181,18 +165,20 @@ fn write_float(out: &mut String, v: f64, single: bool) {
     }
 }
 
+/// A struct or union body. An anonymous one is named `<anon_struct>` /
+/// `union <anon_union>` (output.md §3.6), unless a typedef names it.
 fn write_aggregate(
     out: &mut String,
     kind: AggregateKind,
-    name: &str,
+    name: Option<&str>,
     members: &[Member],
     bytes: &[u8],
     depth: usize,
 ) {
     if kind == AggregateKind::Union {
-        let _ = write!(out, "union {name} {{");
+        let _ = write!(out, "union {} {{", name.unwrap_or(ANONYMOUS_UNION));
         if let Some(m) = members.first() {
-            let _ = write!(out, " {} = ", m.name);
+            let _ = write!(out, " {} = ", member_label(m, 0));
             write_member(out, m, bytes, depth);
             out.push_str(" }");
         } else {
@@ -200,13 +186,22 @@ fn write_aggregate(
         }
         return;
     }
-    let _ = write!(out, "{name} {{");
+    let _ = write!(out, "{} {{", name.unwrap_or(ANONYMOUS_STRUCT));
     for (i, m) in members.iter().enumerate() {
         out.push_str(if i == 0 { " " } else { ", " });
-        let _ = write!(out, "{}: ", m.name);
+        let _ = write!(out, "{}: ", member_label(m, i));
         write_member(out, m, bytes, depth);
     }
     out.push_str(if members.is_empty() { "}" } else { " }" });
+}
+
+/// A member's label: its name, or `member_<index>` for an anonymous member.
+fn member_label(m: &Member, index: usize) -> std::borrow::Cow<'_, str> {
+    if m.name.is_empty() {
+        format!("{ANONYMOUS_MEMBER_PREFIX}{index}").into()
+    } else {
+        m.name.as_str().into()
+    }
 }
 
 fn write_member(out: &mut String, m: &Member, bytes: &[u8], depth: usize) {
@@ -261,17 +256,15 @@ fn extract_bitfield(
 }
 
 fn write_bitfield_value(out: &mut String, ty: &TypeDesc, v: i128) {
+    if let Some(e) = EnumView::of(ty) {
+        write_enum_variant_alone(out, &e, v);
+        return;
+    }
     match ty.strip() {
         TypeDesc::Base {
             encoding: BaseEncoding::Bool,
             ..
         } => out.push_str(if v != 0 { "true" } else { "false" }),
-        TypeDesc::Enum { variants, .. } => match variants.iter().find(|e| e.value as i128 == v) {
-            Some(e) => out.push_str(&e.name),
-            None => {
-                let _ = write!(out, "{v}");
-            }
-        },
         _ => {
             let _ = write!(out, "{v}");
         }
@@ -351,7 +344,7 @@ pub fn read_int(bytes: &[u8], size: u32, signed: bool) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{Bitfield, Enumerator, Qualifier};
+    use crate::types::{Bitfield, Qualifier};
 
     fn int() -> TypeDesc {
         TypeDesc::int()
@@ -428,95 +421,122 @@ mod tests {
         );
     }
 
-    fn status_enum(scoped: bool) -> TypeDesc {
-        TypeDesc::Enum {
-            name: Some("Status".into()),
-            size: 4,
-            signed: true,
-            scoped,
-            variants: vec![
-                Enumerator {
-                    name: "ACTIVE".into(),
-                    value: 1,
-                },
-                Enumerator {
-                    name: "NEG".into(),
-                    value: -3,
-                },
-            ],
+    fn ptr(pointee: &TypeDesc) -> TypeDesc {
+        TypeDesc::pointer_to(pointee)
+    }
+    fn node() -> TypeDesc {
+        TypeDesc::Aggregate {
+            kind: AggregateKind::Struct,
+            name: Some("node".into()),
+            size: 8,
+            members: vec![member("v", 0, int())],
         }
     }
 
     #[test]
-    fn enums_show_variant_and_value() {
+    fn pointers_show_the_display_name_of_their_pointee() {
+        let addr = 0x7ffd2a10u64.to_le_bytes();
+        let node_ptr = ptr(&node());
+        assert_eq!(render_value(&node_ptr, &addr), "0x7ffd2a10 (node*)");
+        assert_eq!(render_value(&node_ptr, &0u64.to_le_bytes()), "NULL (node*)");
+        assert_eq!(render_value(&node_ptr, &[1, 2]), "<INVALID_POINTER>");
+        // Typedefs and qualifiers of the pointee are stripped.
+        let node_t = TypeDesc::typedef("node_t", node());
+        assert_eq!(render_value(&ptr(&node_t), &addr), "0x7ffd2a10 (node*)");
+        let cnode = TypeDesc::qualified(Qualifier::Const, node());
+        assert_eq!(render_value(&ptr(&cnode), &addr), "0x7ffd2a10 (node*)");
+        let cchar = TypeDesc::qualified(Qualifier::Const, char_t());
+        assert_eq!(render_value(&ptr(&cchar), &addr), "0x7ffd2a10 (char*)");
+        let uchar = TypeDesc::base("unsigned char", 1, BaseEncoding::UnsignedChar);
+        let u8_t = TypeDesc::typedef("uint8_t", TypeDesc::typedef("__uint8_t", uchar));
         assert_eq!(
-            render_value(&status_enum(false), &1i32.to_le_bytes()),
-            "Status::ACTIVE(1)"
+            render_value(&ptr(&u8_t), &addr),
+            "0x7ffd2a10 (unsigned char*)"
         );
-        assert_eq!(
-            render_value(&status_enum(false), &(-3i32).to_le_bytes()),
-            "Status::NEG(-3)"
-        );
-        assert_eq!(
-            render_value(&status_enum(false), &7i32.to_le_bytes()),
-            "Status(7)"
-        );
-        assert_eq!(
-            render_value(&status_enum(true), &1i32.to_le_bytes()),
-            "Status::ACTIVE"
-        );
-        let TypeDesc::Enum { variants, .. } = status_enum(false) else {
-            unreachable!()
+        // Pointers to pointers, functions and arrays show (void*).
+        let int_ptr = ptr(&int());
+        assert_eq!(render_value(&ptr(&int_ptr), &addr), "0x7ffd2a10 (void*)");
+        let f = TypeDesc::Function {
+            signature: "int (int)".into(),
         };
-        let anonymous = TypeDesc::Typedef {
-            name: "level_t".into(),
-            target: Box::new(TypeDesc::Enum {
-                name: None,
-                size: 4,
-                signed: true,
-                scoped: false,
-                variants,
-            }),
+        assert_eq!(render_value(&ptr(&f), &addr), "0x7ffd2a10 (void*)");
+        assert_eq!(
+            render_value(&TypeDesc::typedef("fn_t", ptr(&f)), &addr),
+            "0x7ffd2a10 (void*)"
+        );
+        let arr = TypeDesc::Array {
+            element: Box::new(int()),
+            count: Some(4),
+        };
+        assert_eq!(render_value(&ptr(&arr), &addr), "0x7ffd2a10 (void*)");
+        // ... unless a typedef names them (`ip_t *`).
+        assert_eq!(
+            render_value(&ptr(&TypeDesc::typedef("ip_t", int_ptr)), &addr),
+            "0x7ffd2a10 (ip_t*)"
+        );
+        assert_eq!(
+            render_value(&ptr(&TypeDesc::Void), &addr),
+            "0x7ffd2a10 (void*)"
+        );
+        // A typedef of a pointer is transparent.
+        assert_eq!(
+            render_value(&TypeDesc::typedef("node_ptr", node_ptr), &addr),
+            "0x7ffd2a10 (node*)"
+        );
+        // An anonymous struct takes the typedef's name, else none.
+        let anon = TypeDesc::Aggregate {
+            kind: AggregateKind::Struct,
+            name: None,
+            size: 4,
+            members: vec![],
         };
         assert_eq!(
-            render_value(&anonymous, &(-3i32).to_le_bytes()),
-            "level_t::NEG(-3)"
+            render_value(&ptr(&TypeDesc::typedef("anon_t", anon.clone())), &addr),
+            "0x7ffd2a10 (anon_t*)"
+        );
+        assert_eq!(render_value(&ptr(&anon), &addr), "0x7ffd2a10 (void*)");
+    }
+
+    #[test]
+    fn addresses_of_objects_keep_the_c_spelling_of_structs() {
+        let addr = 0x10u64.to_le_bytes();
+        assert_eq!(
+            render_value(&TypeDesc::address_of(&node()), &addr),
+            "0x10 (struct node*)"
+        );
+        assert_eq!(
+            render_value(&TypeDesc::address_of(&int()), &addr),
+            "0x10 (int*)"
+        );
+        assert_eq!(
+            render_value(&TypeDesc::address_of(&ptr(&node())), &addr),
+            "0x10 (node**)"
         );
     }
 
     #[test]
-    fn pointers_and_typedefs() {
-        let p = TypeDesc::Pointer {
-            pointee_name: "struct conn".into(),
-            pointee: None,
-        };
-        assert_eq!(
-            render_value(&p, &0x7ffd2a10u64.to_le_bytes()),
-            "0x7ffd2a10 (struct conn*)"
+    fn typedefs_of_scalars_and_arrays_are_transparent() {
+        let pid_t = TypeDesc::typedef("pid_t", TypeDesc::typedef("__pid_t", int()));
+        assert_eq!(render_value(&pid_t, &4121i32.to_le_bytes()), "4121");
+        let i16_t = TypeDesc::typedef(
+            "int16_t",
+            TypeDesc::base("short int", 2, BaseEncoding::Signed),
         );
-        assert_eq!(render_value(&p, &0u64.to_le_bytes()), "NULL (struct conn*)");
-        assert_eq!(render_value(&p, &[1, 2]), "<INVALID_POINTER>");
-        let pid_t = TypeDesc::Typedef {
-            name: "pid_t".into(),
-            target: Box::new(int()),
-        };
-        assert_eq!(render_value(&pid_t, &4121i32.to_le_bytes()), "pid_t(4121)");
-        let chained = TypeDesc::Typedef {
-            name: "pid_t".into(),
-            target: Box::new(TypeDesc::Typedef {
-                name: "__pid_t".into(),
-                target: Box::new(int()),
-            }),
-        };
-        assert_eq!(
-            render_value(&chained, &4121i32.to_le_bytes()),
-            "pid_t(4121)"
+        assert_eq!(render_value(&i16_t, &(-2i16).to_le_bytes()), "-2");
+        let flag = TypeDesc::typedef("myflag", TypeDesc::bool());
+        assert_eq!(render_value(&flag, &[1]), "true");
+        let name_t = TypeDesc::typedef(
+            "name_t",
+            TypeDesc::Array {
+                element: Box::new(char_t()),
+                count: Some(8),
+            },
         );
-        let cint = TypeDesc::Qualified {
-            qualifier: Qualifier::Const,
-            target: Box::new(int()),
-        };
+        assert_eq!(render_value(&name_t, b"bob\0\0\0\0\0"), "\"bob\"");
+        let cint = TypeDesc::qualified(Qualifier::Const, int());
         assert_eq!(render_value(&cint, &7i32.to_le_bytes()), "7");
+        let vtd = TypeDesc::qualified(Qualifier::Volatile, i16_t);
+        assert_eq!(render_value(&vtd, &5i16.to_le_bytes()), "5");
     }
 
     fn point() -> TypeDesc {
@@ -533,11 +553,9 @@ mod tests {
         let mut b = 1i32.to_le_bytes().to_vec();
         b.extend_from_slice(&2i32.to_le_bytes());
         assert_eq!(render_value(&point(), &b), "point { x: 1, y: 2 }");
-        let td = TypeDesc::Typedef {
-            name: "Point".into(),
-            target: Box::new(point()),
-        };
-        assert_eq!(render_value(&td, &b), "Point { x: 1, y: 2 }");
+        // A typedef of a named struct renders under the struct's own name.
+        let td = TypeDesc::typedef("Point", point());
+        assert_eq!(render_value(&td, &b), "point { x: 1, y: 2 }");
         assert_eq!(
             render_value(&point(), &b[..4]),
             "point { x: 1, y: <OUT_OF_BOUNDS> }"
@@ -555,7 +573,46 @@ mod tests {
             size: 4,
             members: vec![member("a", 0, int())],
         };
-        assert_eq!(render_value(&anon, &b[..4]), " { a: 1 }");
+        assert_eq!(render_value(&anon, &b[..4]), "<anon_struct> { a: 1 }");
+        assert_eq!(
+            render_value(&TypeDesc::typedef("anonrec_t", anon.clone()), &b[..4]),
+            "anonrec_t { a: 1 }"
+        );
+        let anon_union = TypeDesc::Aggregate {
+            kind: AggregateKind::Union,
+            name: None,
+            size: 4,
+            members: vec![member("raw", 0, int())],
+        };
+        assert_eq!(
+            render_value(&anon_union, &b[..4]),
+            "union <anon_union> { raw = 1 }"
+        );
+        assert_eq!(
+            render_value(&TypeDesc::typedef("u_t", anon_union.clone()), &b[..4]),
+            "union u_t { raw = 1 }"
+        );
+        let named_union = TypeDesc::Aggregate {
+            kind: AggregateKind::Union,
+            name: Some("val".into()),
+            size: 4,
+            members: vec![member("", 0, anon.clone())],
+        };
+        assert_eq!(
+            render_value(&TypeDesc::typedef("val_t", named_union), &b[..4]),
+            "union val { member_0 = <anon_struct> { a: 1 } }"
+        );
+        // Anonymous members are labelled by their position.
+        let outer = TypeDesc::Aggregate {
+            kind: AggregateKind::Struct,
+            name: Some("gadget".into()),
+            size: 8,
+            members: vec![member("id", 0, int()), member("", 4, anon_union)],
+        };
+        assert_eq!(
+            render_value(&outer, &b),
+            "gadget { id: 1, member_1: union <anon_union> { raw = 2 } }"
+        );
     }
 
     #[test]
