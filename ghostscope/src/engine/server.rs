@@ -163,9 +163,23 @@ fn watch_signals(commands: Sender<Command>) -> std::io::Result<()> {
             // The handlers stay installed: later signals are ignored while
             // the session stops.
             let _ = commands.send(Command::Signal(sig));
+            // The front end normally exits at once. One whose terminal went
+            // away (SIGHUP from a closed terminal) can be stuck reading it;
+            // the process must still end, and the kernel releases every
+            // uprobe and program with its descriptors.
+            std::thread::sleep(STUCK_FRONT_END);
+            tracing::warn!("the front end did not stop within {STUCK_FRONT_END:?} of signal {sig}; exiting");
+            ghostscope_ui::restore_terminal();
+            // _exit: LLVM's static destructors must not race the stuck thread.
+            // SAFETY: _exit has no preconditions.
+            unsafe { libc::_exit(0) };
         })?;
     Ok(())
 }
+
+/// How long the front end gets to stop after a signal before the process
+/// exits without it.
+const STUCK_FRONT_END: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The control thread: loading, then requests until the end.
 fn control(
