@@ -10,6 +10,7 @@
 //!
 //! plus a signal watcher that turns SIGINT, SIGTERM and SIGHUP into a stop.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -118,6 +119,7 @@ impl Session {
     /// Stops the session if it still runs (every trace detached and
     /// unloaded) and waits for its threads.
     pub fn finish(mut self) -> StopCause {
+        FRONT_END_FINISHED.store(true, Ordering::SeqCst);
         let _ = self.commands.send(Command::FrontEndGone);
         // Nobody reads events any more.
         drop(self.events.take());
@@ -168,7 +170,14 @@ fn watch_signals(commands: Sender<Command>) -> std::io::Result<()> {
             // the process must still end, and the kernel releases every
             // uprobe and program with its descriptors.
             std::thread::sleep(STUCK_FRONT_END);
-            tracing::warn!("the front end did not stop within {STUCK_FRONT_END:?} of signal {sig}; exiting");
+            if FRONT_END_FINISHED.load(Ordering::SeqCst) {
+                // The front end stopped in time; the process (a test, say)
+                // goes on with its own life.
+                return;
+            }
+            tracing::warn!(
+                "the front end did not stop within {STUCK_FRONT_END:?} of signal {sig}; exiting"
+            );
             ghostscope_ui::restore_terminal();
             // _exit: LLVM's static destructors must not race the stuck thread.
             // SAFETY: _exit has no preconditions.
@@ -176,6 +185,10 @@ fn watch_signals(commands: Sender<Command>) -> std::io::Result<()> {
         })?;
     Ok(())
 }
+
+/// Set once a front end has finished its session, so the stuck-front-end
+/// watchdog leaves the process alone.
+static FRONT_END_FINISHED: AtomicBool = AtomicBool::new(false);
 
 /// How long the front end gets to stop after a signal before the process
 /// exits without it.
