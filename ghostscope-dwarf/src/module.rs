@@ -439,6 +439,17 @@ impl Module {
         )
     }
 
+    /// The file paths of unit `u`'s line table, read from its header
+    /// only, so a file lookup decodes just the units that list the file.
+    fn unit_file_names(&self, u: usize) -> &[String] {
+        let Some(data) = self.dwarf() else {
+            return &[];
+        };
+        data.units[u]
+            .files
+            .get_or_init(|| crate::lines::file_names(data, u))
+    }
+
     fn unit_for_pc(&self, pc: u64) -> Option<usize> {
         let data = self.dwarf()?;
         data.units.iter().position(|unit| {
@@ -500,9 +511,9 @@ impl Module {
         };
         let mut out = Vec::new();
         for u in 0..data.units.len() {
-            if let Some(table) = self.line_table(u) {
-                for f in table.matching_files(wanted) {
-                    out.push(table.files[f as usize].clone());
+            for f in self.unit_file_names(u) {
+                if crate::lines::path_matches(f, wanted) {
+                    out.push(f.clone());
                 }
             }
         }
@@ -528,6 +539,9 @@ impl Module {
         };
         let mut out = Vec::new();
         for u in 0..data.units.len() {
+            if !self.unit_file_names(u).iter().any(|f| f == file) {
+                continue;
+            }
             if let Some(table) = self.line_table(u) {
                 let files: Vec<u32> = table
                     .files
