@@ -571,3 +571,35 @@ impl DefinitionLookup for Module {
             .map(|(_, die)| *die)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lookup of a name the module's strings do not hold must not parse
+    /// its DWARF or build its index (the cost libc's debug file used to add
+    /// to every `-p` startup).
+    #[test]
+    fn lookups_of_absent_names_stay_cheap() {
+        let module = Module::open(Path::new("/proc/self/exe")).unwrap();
+        assert!(module.has_debug_info(), "test binaries carry DWARF");
+        assert!(
+            module.dwarf.get().is_none(),
+            "opening parses no unit headers"
+        );
+        let absent = "no_function_is_called_this_7f3a9c";
+        assert!(module.function_code(&absent[..absent.len() - 1]).is_empty());
+        assert!(module.globals("no_global_is_called_this_7f3a9").is_empty());
+        assert!(module
+            .find_type("struct no_type_is_called_this_7f3a9")
+            .is_none());
+        assert!(module
+            .matching_source_files("no_file_is_called_this_7f3a9.c")
+            .is_empty());
+        assert!(
+            module.dwarf.get().is_none(),
+            "no lookup parsed unit headers"
+        );
+        assert!(module.index.get().is_none(), "no lookup built the index");
+    }
+}
