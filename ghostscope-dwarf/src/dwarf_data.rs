@@ -21,6 +21,8 @@ pub(crate) struct UnitData {
     /// `.debug_info` offset one past the unit.
     pub(crate) end: u64,
     pub(crate) lines: OnceLock<LineTable>,
+    /// The file paths of the line program header (see [`crate::lines::file_names`]).
+    pub(crate) files: OnceLock<Vec<String>>,
 }
 
 /// The DWARF sections of a module with every unit header parsed.
@@ -62,6 +64,7 @@ impl DwarfData {
                 start,
                 end,
                 lines: OnceLock::new(),
+                files: OnceLock::new(),
             });
         }
         Ok(DwarfData {

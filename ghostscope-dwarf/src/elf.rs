@@ -1,9 +1,9 @@
 //! One ELF file on disk: its mapping, load segments, symbols and the raw
 //! bytes of its debug sections.
 
-use std::borrow::Cow;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use memmap2::Mmap;
 use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
@@ -51,14 +51,13 @@ pub struct DebugLink {
 /// An ELF file mapped into memory.
 pub struct ElfFile {
     path: PathBuf,
-    /// Decompressed copies of compressed sections, held so the `'static`
-    /// slices into them stay valid; their heap buffers never move.
-    _owned_sections: Vec<Box<[u8]>>,
     segments: Vec<LoadSegment>,
     symbols: Vec<ElfSymbol>,
     is_dyn: bool,
     has_debug_info: bool,
-    sections: Vec<(String, &'static [u8])>,
+    /// Debug sections by name, decompressed on first use so a module whose
+    /// DWARF a script never reads costs no inflating.
+    sections: Vec<(String, LazySection)>,
     eh_frame_address: Option<u64>,
     build_id: Option<Vec<u8>>,
     debuglink: Option<DebugLink>,
@@ -113,7 +112,6 @@ impl ElfFile {
             })
             .collect();
 
-        let mut owned_sections = Vec::new();
         let mut sections = Vec::new();
         let mut has_debug_info = false;
         let mut eh_frame_address = None;
@@ -127,23 +125,13 @@ impl ElfFile {
                 continue;
             }
             let name = name.replacen(".zdebug_", ".debug_", 1);
-            let bytes: &'static [u8] = match section.uncompressed_data() {
-                Ok(Cow::Borrowed(b)) => b,
-                Ok(Cow::Owned(v)) => {
-                    let boxed = v.into_boxed_slice();
-                    // SAFETY: the box is owned by this struct and never mutated
-                    // or dropped before the struct; its heap address is stable.
-                    let s: &'static [u8] =
-                        unsafe { std::slice::from_raw_parts(boxed.as_ptr(), boxed.len()) };
-                    owned_sections.push(boxed);
-                    s
-                }
-                Err(_) => continue,
+            let Ok(compressed) = section.compressed_data() else {
+                continue;
             };
-            if name == ".debug_info" && !bytes.is_empty() {
+            if name == ".debug_info" && compressed.uncompressed_size > 0 {
                 has_debug_info = true;
             }
-            sections.push((name, bytes));
+            sections.push((name, LazySection::new(compressed)));
         }
         let symbols = collect_symbols(&obj);
         let is_dyn = obj.kind() == object::ObjectKind::Dynamic;
@@ -158,7 +146,6 @@ impl ElfFile {
         let dynamic = DynamicData::read(&obj);
         Ok(ElfFile {
             path: path.to_path_buf(),
-            _owned_sections: owned_sections,
             segments,
             symbols,
             is_dyn,
@@ -232,8 +219,14 @@ impl ElfFile {
         self.sections
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, b)| *b)
+            .map(|(_, b)| b.bytes())
             .unwrap_or(&[])
+    }
+
+    /// Whether a debug section holds `needle`, for ruling a module out of
+    /// a lookup without parsing its DWARF.
+    pub(crate) fn section_contains(&self, name: &str, needle: &[u8]) -> bool {
+        memchr::memmem::find(self.section(name), needle).is_some()
     }
 
     /// The virtual address of `.eh_frame`, which its pc-relative pointers need.
@@ -248,6 +241,36 @@ impl ElfFile {
             .iter()
             .find(|s| vaddr >= s.vaddr && vaddr < s.vaddr + s.file_size.max(1))
             .map(|s| vaddr - s.vaddr + s.file_offset)
+    }
+}
+
+/// A section's bytes: borrowed from the mapping, or inflated on first use
+/// into a buffer held for the life of the file.
+struct LazySection {
+    stored: object::CompressedData<'static>,
+    bytes: OnceLock<Box<[u8]>>,
+}
+
+impl LazySection {
+    fn new(stored: object::CompressedData<'static>) -> LazySection {
+        LazySection {
+            stored,
+            bytes: OnceLock::new(),
+        }
+    }
+
+    /// The uncompressed bytes; empty when they cannot be decompressed.
+    fn bytes(&self) -> &'static [u8] {
+        if self.stored.format == object::CompressionFormat::None {
+            return self.stored.data;
+        }
+        let owned = self.bytes.get_or_init(|| match self.stored.decompress() {
+            Ok(data) => data.into_owned().into_boxed_slice(),
+            Err(_) => Box::default(),
+        });
+        // SAFETY: the buffer is owned by this section, set once and never
+        // mutated or dropped before the `ElfFile`; its heap address is stable.
+        unsafe { std::slice::from_raw_parts(owned.as_ptr(), owned.len()) }
     }
 }
 

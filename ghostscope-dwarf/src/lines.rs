@@ -42,29 +42,9 @@ impl LineTable {
         let Some(program) = unit.line_program.clone() else {
             return LineTable::default();
         };
-        let comp_dir = unit
-            .comp_dir
-            .map(|d| d.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let header = program.header().clone();
         let mut files = Vec::new();
-        let count = header.file_names().len() as u64;
-        // DWARF 5 numbers files from 0, earlier versions from 1.
-        let first = if header.version() >= 5 { 0 } else { 1 };
         let mut index_map = std::collections::HashMap::new();
-        for i in first..first + count {
-            let Some(file) = header.file(i) else { continue };
-            let name = data
-                .dwarf
-                .attr_string(unit, file.path_name())
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let dir = file
-                .directory(&header)
-                .and_then(|d| data.dwarf.attr_string(unit, d).ok())
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let path = join_path(&comp_dir, &dir, &name);
+        for (i, path) in file_entries(data, u) {
             index_map.insert(i, files.len() as u32);
             files.push(path);
         }
@@ -147,18 +127,6 @@ impl LineTable {
             .map(|r| r.address)
     }
 
-    /// Indexes of files that match a user-written path (script-language §3.2):
-    /// exact, then a suffix at a `/` boundary.
-    pub(crate) fn matching_files(&self, wanted: &str) -> Vec<u32> {
-        let mut out = Vec::new();
-        for (i, f) in self.files.iter().enumerate() {
-            if path_matches(f, wanted) {
-                out.push(i as u32);
-            }
-        }
-        out
-    }
-
     /// Addresses of `line` in any of `files`, grouped by contiguous runs so
     /// each code copy (a function or an inlined instance) yields its lowest
     /// address. With `statements`, only `is_stmt` rows count; without,
@@ -189,6 +157,43 @@ impl LineTable {
 
 /// Whether a recorded path matches what the user wrote: the same path, or a
 /// suffix that starts at a `/` boundary.
+/// The file paths of unit `u`'s line program header, by DWARF file index,
+/// without decoding its rows (cheap: gimli parsed the header with the unit).
+pub(crate) fn file_names(data: &DwarfData, u: usize) -> Vec<String> {
+    file_entries(data, u).into_iter().map(|(_, p)| p).collect()
+}
+
+fn file_entries(data: &DwarfData, u: usize) -> Vec<(u64, String)> {
+    let unit = &data.units[u].unit;
+    let Some(program) = unit.line_program.as_ref() else {
+        return Vec::new();
+    };
+    let comp_dir = unit
+        .comp_dir
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let header = program.header();
+    let count = header.file_names().len() as u64;
+    // DWARF 5 numbers files from 0, earlier versions from 1.
+    let first = if header.version() >= 5 { 0 } else { 1 };
+    let mut out = Vec::new();
+    for i in first..first + count {
+        let Some(file) = header.file(i) else { continue };
+        let name = data
+            .dwarf
+            .attr_string(unit, file.path_name())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = file
+            .directory(header)
+            .and_then(|d| data.dwarf.attr_string(unit, d).ok())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push((i, join_path(&comp_dir, &dir, &name)));
+    }
+    out
+}
+
 pub(crate) fn path_matches(recorded: &str, wanted: &str) -> bool {
     if recorded == wanted {
         return true;

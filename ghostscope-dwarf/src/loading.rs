@@ -47,6 +47,11 @@ pub struct LoadOptions {
     pub lookup: DebugLookup,
     /// `--debug-file`: bound to the `-t` module, else to the main executable.
     pub explicit_debug_file: Option<PathBuf>,
+    /// Build every module's name index while loading, so the load events
+    /// carry its counts (the startup report and TUI loading screen show
+    /// them). Off, a module's index is built only when a lookup may find
+    /// something in it, and the counts are reported as zero.
+    pub count_names: bool,
 }
 
 /// A module that could not be loaded.
@@ -117,7 +122,7 @@ pub(crate) struct Loaded {
 /// progress to `observer`. Results come back in request order.
 pub(crate) fn load_all(
     requests: &[LoadRequest<'_>],
-    lookup: &DebugLookup,
+    options: &LoadOptions,
     observer: LoadObserver<'_>,
 ) -> Vec<Result<Loaded, DwarfError>> {
     observer(LoadEvent::Discovered {
@@ -127,7 +132,7 @@ pub(crate) fn load_all(
         let handles: Vec<_> = requests
             .iter()
             .enumerate()
-            .map(|(index, request)| s.spawn(move || load_one(index, request, lookup, observer)))
+            .map(|(index, request)| s.spawn(move || load_one(index, request, options, observer)))
             .collect();
         handles
             .into_iter()
@@ -147,7 +152,7 @@ pub(crate) fn load_all(
 fn load_one(
     index: usize,
     request: &LoadRequest<'_>,
-    lookup: &DebugLookup,
+    options: &LoadOptions,
     observer: LoadObserver<'_>,
 ) -> Result<Loaded, DwarfError> {
     observer(LoadEvent::Started {
@@ -155,7 +160,7 @@ fn load_one(
         path: &request.path,
     });
     let start = Instant::now();
-    let opened = Module::open_with(&request.path, lookup, request.explicit_debug_file);
+    let opened = Module::open_with(&request.path, &options.lookup, request.explicit_debug_file);
     let module = match opened {
         Ok(m) => m,
         Err(e) => {
@@ -170,9 +175,13 @@ fn load_one(
             return Err(e);
         }
     };
-    // The index is built now, in parallel with the other modules, so the
-    // report can say what each module holds.
-    let stats = module.stats();
+    // When counts are wanted the index is built now, in parallel with the
+    // other modules, so the report can say what each module holds.
+    let stats = if options.count_names {
+        module.stats()
+    } else {
+        ModuleStats::default()
+    };
     let elapsed = start.elapsed();
     observer(LoadEvent::Loaded {
         index,

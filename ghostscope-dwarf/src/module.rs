@@ -29,7 +29,11 @@ use crate::types::{type_desc, DefinitionLookup};
 /// debug file, whose section addresses are the module's.
 pub struct Module {
     // Declared before the files so it is dropped before the bytes it points into.
-    dwarf: Option<DwarfData>,
+    /// Unit headers, parsed on first use: a module the script never looks
+    /// into costs only its ELF headers and symbols.
+    dwarf: OnceLock<Option<DwarfData>>,
+    /// Whether the file the DWARF is read from has `.debug_info`.
+    has_dwarf: bool,
     frames: FrameTables,
     elf: ElfFile,
     /// The separate file the DWARF was read from, kept mapped.
@@ -76,16 +80,7 @@ impl Module {
             },
         };
         let dwarf_file = debug_file.as_ref().unwrap_or(&elf);
-        let dwarf = if dwarf_file.has_debug_info() {
-            Some(
-                DwarfData::load(dwarf_file).map_err(|e| DwarfError::Malformed {
-                    path: dwarf_file.path().to_path_buf(),
-                    message: e.to_string(),
-                })?,
-            )
-        } else {
-            None
-        };
+        let has_dwarf = dwarf_file.has_debug_info();
         let debug_frame = match dwarf_file.section(".debug_frame") {
             [] => elf.section(".debug_frame"),
             own => own,
@@ -96,7 +91,8 @@ impl Module {
             debug_frame,
         );
         Ok(Module {
-            dwarf,
+            dwarf: OnceLock::new(),
+            has_dwarf,
             frames,
             elf,
             debug_file,
@@ -141,16 +137,78 @@ impl Module {
 
     /// Whether the module has DWARF.
     pub fn has_debug_info(&self) -> bool {
-        self.dwarf.is_some()
+        self.has_dwarf
+    }
+
+    /// The parsed unit headers, read on first use; None without DWARF or
+    /// when the headers are malformed (logged, and the module then acts as
+    /// one without debug info).
+    fn dwarf(&self) -> Option<&DwarfData> {
+        self.dwarf
+            .get_or_init(|| {
+                if !self.has_dwarf {
+                    return None;
+                }
+                let file = self.debug_file.as_ref().unwrap_or(&self.elf);
+                DwarfData::load(file)
+                    .map_err(|e| {
+                        log::warn!("{}: malformed DWARF: {e}", file.path().display());
+                    })
+                    .ok()
+            })
+            .as_ref()
     }
 
     fn index(&self) -> Option<&ModuleIndex> {
-        let data = self.dwarf.as_ref()?;
+        let data = self.dwarf()?;
         Some(self.index.get_or_init(|| ModuleIndex::build(data)))
+    }
+
+    /// Whether DWARF of this module may name `name` (a function, global or
+    /// type): its string bytes occur in `.debug_str` or, inline, in the DIE
+    /// sections. A cheap superset test, so a lookup in a large module the
+    /// script does not touch (libc's separate debug file) builds no index.
+    fn may_name(&self, name: &str) -> bool {
+        if self.index.get().is_some() {
+            return true;
+        }
+        let Some(file) = self.dwarf_file() else {
+            return false;
+        };
+        let mut needle = Vec::with_capacity(name.len() + 1);
+        needle.extend_from_slice(name.as_bytes());
+        needle.push(0);
+        [".debug_str", ".debug_info", ".debug_types"]
+            .iter()
+            .any(|section| file.section_contains(section, &needle))
+    }
+
+    /// Whether a line table of this module may list a file whose path ends
+    /// with the last component of `wanted` (same idea as [`Module::may_name`]).
+    fn may_list_file(&self, wanted: &str) -> bool {
+        let Some(file) = self.dwarf_file() else {
+            return false;
+        };
+        let base = wanted.rsplit('/').next().unwrap_or(wanted);
+        let mut needle = Vec::with_capacity(base.len() + 1);
+        needle.extend_from_slice(base.as_bytes());
+        needle.push(0);
+        [".debug_line_str", ".debug_line", ".debug_str"]
+            .iter()
+            .any(|section| file.section_contains(section, &needle))
+    }
+
+    /// The file the DWARF is read from, when there is DWARF.
+    fn dwarf_file(&self) -> Option<&ElfFile> {
+        self.has_dwarf
+            .then(|| self.debug_file.as_ref().unwrap_or(&self.elf))
     }
 
     /// Every place where code of the function `name` starts.
     pub fn function_code(&self, name: &str) -> Vec<FunctionCode> {
+        if !self.may_name(name) {
+            return Vec::new();
+        }
         self.index()
             .and_then(|i| i.functions.get(name))
             .cloned()
@@ -178,7 +236,10 @@ impl Module {
 
     /// Globals and file-scope statics named `name`.
     pub fn globals(&self, name: &str) -> Vec<Variable> {
-        let (Some(data), Some(index)) = (self.dwarf.as_ref(), self.index()) else {
+        if !self.may_name(name) {
+            return Vec::new();
+        }
+        let (Some(data), Some(index)) = (self.dwarf(), self.index()) else {
             return Vec::new();
         };
         let Some(dies) = index.globals.get(name) else {
@@ -225,7 +286,7 @@ impl Module {
         if let Some(t) = self.type_cache.lock().unwrap().get(&die) {
             return t.clone();
         }
-        let Some(data) = self.dwarf.as_ref() else {
+        let Some(data) = self.dwarf() else {
             return TypeDesc::Void;
         };
         let t = type_desc(data, self, die);
@@ -240,6 +301,10 @@ impl Module {
 
     /// A named type, for `cast(…, "T")`: struct/union/enum prefixes are ignored.
     pub fn find_type(&self, name: &str) -> Option<TypeDesc> {
+        let bare = name.rsplit(' ').next().unwrap_or(name);
+        if !self.may_name(bare) {
+            return None;
+        }
         let index = self.index()?;
         let dies = index.types.get(name)?;
         // Prefer a full definition over a typedef of the same name.
@@ -292,7 +357,7 @@ impl Module {
 
     /// The outermost concrete function whose code contains `pc`.
     pub fn containing_function(&self, pc: u64) -> Option<u64> {
-        let data = self.dwarf.as_ref()?;
+        let data = self.dwarf()?;
         for (u, unit) in data.units.iter().enumerate() {
             let covers = data
                 .dwarf
@@ -326,7 +391,7 @@ impl Module {
 
     /// The first instruction of a concrete function.
     pub fn function_entry_pc(&self, function_die: u64) -> Option<u64> {
-        let data = self.dwarf.as_ref()?;
+        let data = self.dwarf()?;
         let (u, entry) = data.entry(function_die)?;
         data.address(u, &entry, gimli::DW_AT_entry_pc)
             .or_else(|| data.ranges(u, &entry).first().map(|r| r.start))
@@ -339,7 +404,7 @@ impl Module {
         pc: u64,
         at_function_entry: bool,
     ) -> Vec<Variable> {
-        match self.dwarf.as_ref() {
+        match self.dwarf() {
             Some(data) => visible_variables(self, data, function_die, pc, at_function_entry),
             None => Vec::new(),
         }
@@ -354,7 +419,7 @@ impl Module {
         at_function_entry: bool,
         object: u64,
     ) -> Location {
-        match self.dwarf.as_ref() {
+        match self.dwarf() {
             Some(data) => object_location(self, data, function_die, pc, at_function_entry, object),
             None => Location::OptimizedOut,
         }
@@ -362,11 +427,11 @@ impl Module {
 
     /// The name of a function DIE (following abstract origins).
     pub fn function_name(&self, die: u64) -> Option<String> {
-        self.dwarf.as_ref()?.name_of(die)
+        self.dwarf()?.name_of(die)
     }
 
     fn line_table(&self, u: usize) -> Option<&LineTable> {
-        let data = self.dwarf.as_ref()?;
+        let data = self.dwarf()?;
         Some(
             data.units[u]
                 .lines
@@ -374,8 +439,19 @@ impl Module {
         )
     }
 
+    /// The file paths of unit `u`'s line table, read from its header
+    /// only, so a file lookup decodes just the units that list the file.
+    fn unit_file_names(&self, u: usize) -> &[String] {
+        let Some(data) = self.dwarf() else {
+            return &[];
+        };
+        data.units[u]
+            .files
+            .get_or_init(|| crate::lines::file_names(data, u))
+    }
+
     fn unit_for_pc(&self, pc: u64) -> Option<usize> {
-        let data = self.dwarf.as_ref()?;
+        let data = self.dwarf()?;
         data.units.iter().position(|unit| {
             data.dwarf
                 .unit_ranges(&unit.unit)
@@ -394,7 +470,7 @@ impl Module {
 
     /// The parsed DWARF, for the symbolizer.
     pub(crate) fn dwarf_data(&self) -> Option<&DwarfData> {
-        self.dwarf.as_ref()
+        self.dwarf()
     }
 
     /// The file names of unit `u`'s line table, by DWARF file index.
@@ -413,7 +489,7 @@ impl Module {
     /// The first PC after the prologue of a concrete function, from the
     /// line table.
     pub fn prologue_end_of(&self, function_die: u64) -> Option<u64> {
-        let data = self.dwarf.as_ref()?;
+        let data = self.dwarf()?;
         let (u, entry) = data.entry(function_die)?;
         let entry_pc = self.function_entry_pc(function_die)?;
         let end = data
@@ -427,14 +503,17 @@ impl Module {
 
     /// All source files known to the line tables that match `wanted`.
     pub fn matching_source_files(&self, wanted: &str) -> Vec<String> {
-        let Some(data) = self.dwarf.as_ref() else {
+        if !self.may_list_file(wanted) {
+            return Vec::new();
+        }
+        let Some(data) = self.dwarf() else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for u in 0..data.units.len() {
-            if let Some(table) = self.line_table(u) {
-                for f in table.matching_files(wanted) {
-                    out.push(table.files[f as usize].clone());
+            for f in self.unit_file_names(u) {
+                if crate::lines::path_matches(f, wanted) {
+                    out.push(f.clone());
                 }
             }
         }
@@ -455,11 +534,14 @@ impl Module {
     }
 
     fn line_rows(&self, file: &str, line: u32, statements: bool) -> Vec<u64> {
-        let Some(data) = self.dwarf.as_ref() else {
+        let Some(data) = self.dwarf() else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for u in 0..data.units.len() {
+            if !self.unit_file_names(u).iter().any(|f| f == file) {
+                continue;
+            }
             if let Some(table) = self.line_table(u) {
                 let files: Vec<u32> = table
                     .files
@@ -487,5 +569,37 @@ impl DefinitionLookup for Module {
             .iter()
             .find(|(t, _)| *t == tag)
             .map(|(_, die)| *die)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lookup of a name the module's strings do not hold must not parse
+    /// its DWARF or build its index (the cost libc's debug file used to add
+    /// to every `-p` startup).
+    #[test]
+    fn lookups_of_absent_names_stay_cheap() {
+        let module = Module::open(Path::new("/proc/self/exe")).unwrap();
+        assert!(module.has_debug_info(), "test binaries carry DWARF");
+        assert!(
+            module.dwarf.get().is_none(),
+            "opening parses no unit headers"
+        );
+        let absent = "no_function_is_called_this_7f3a9c";
+        assert!(module.function_code(&absent[..absent.len() - 1]).is_empty());
+        assert!(module.globals("no_global_is_called_this_7f3a9").is_empty());
+        assert!(module
+            .find_type("struct no_type_is_called_this_7f3a9")
+            .is_none());
+        assert!(module
+            .matching_source_files("no_file_is_called_this_7f3a9.c")
+            .is_empty());
+        assert!(
+            module.dwarf.get().is_none(),
+            "no lookup parsed unit headers"
+        );
+        assert!(module.index.get().is_none(), "no lookup built the index");
     }
 }

@@ -248,7 +248,7 @@ impl DebugSession {
             .collect();
         let mut modules = Vec::new();
         let mut failures = Vec::new();
-        let results = load_all(&requests, &options.lookup, observer);
+        let results = load_all(&requests, options, observer);
         for (i, (result, (path, group))) in results.into_iter().zip(&groups).enumerate() {
             match result {
                 Ok(loaded) => modules.push(LoadedModule {
@@ -285,7 +285,7 @@ impl DebugSession {
             path: path.to_path_buf(),
             explicit_debug_file: options.explicit_debug_file.as_deref(),
         };
-        let loaded = load_all(&[request], &options.lookup, observer)
+        let loaded = load_all(&[request], options, observer)
             .pop()
             .expect("one result per request")?;
         let bias = (!loaded.module.elf().is_position_independent()).then_some(0);

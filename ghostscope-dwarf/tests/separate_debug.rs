@@ -193,7 +193,9 @@ fn a_session_reports_the_source_of_each_module() {
     let session = ghostscope_dwarf::DebugSession::for_file(&module).unwrap();
     let loaded = &session.modules()[0];
     assert_eq!(loaded.module.debug_source().label(), "debuglink");
-    assert_eq!(loaded.stats, loaded.module.stats());
+    // Counts are only gathered at load time when asked for (count_names).
+    assert_eq!(loaded.stats.functions, 0);
+    assert!(loaded.module.stats().functions > 0);
     let sites = session.resolve_function("update_order").unwrap();
     assert_eq!(sites[0].kind, SiteKind::FunctionEntry);
     assert!(session

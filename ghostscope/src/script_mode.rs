@@ -24,8 +24,14 @@ use crate::status::{target_summary, Status};
 /// Loads the debug session for the command line's target, with the startup
 /// status lines (output.md §8.3).
 pub fn load_session(cli: &Cli, target: Option<&Path>) -> Result<DebugSession> {
-    let options = load_options(cli);
-    let session = Status::for_cli(cli)
+    let status = Status::for_cli(cli);
+    // Only the shown report needs every module's counts; otherwise a module
+    // is indexed when a lookup may find something in it.
+    let options = LoadOptions {
+        count_names: status.shown(),
+        ..load_options(cli)
+    };
+    let session = status
         .load(&target_summary(cli, target), |observer| {
             open_session(cli, target, &options, observer)
         })
@@ -40,7 +46,11 @@ pub fn load_session_reporting(
     target: Option<&Path>,
     observer: LoadObserver<'_>,
 ) -> Result<DebugSession> {
-    let session = open_session(cli, target, &load_options(cli), observer)
+    let options = LoadOptions {
+        count_names: true,
+        ..load_options(cli)
+    };
+    let session = open_session(cli, target, &options, observer)
         .map_err(|e| anyhow!("Failed to create debug session: {e}"))?;
     check_session(cli, session)
 }
@@ -85,6 +95,7 @@ pub fn load_options(cli: &Cli) -> LoadOptions {
             ..DebugLookup::default()
         },
         explicit_debug_file: cli.debug_file.clone(),
+        count_names: false,
     }
 }
 

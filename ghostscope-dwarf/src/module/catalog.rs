@@ -6,7 +6,7 @@ use super::Module;
 impl Module {
     /// Every source file named by the line tables (directory joined), sorted.
     pub fn source_files(&self) -> Vec<String> {
-        let Some(data) = self.dwarf.as_ref() else {
+        let Some(data) = self.dwarf() else {
             return Vec::new();
         };
         let mut out: Vec<String> = (0..data.units.len())
@@ -21,7 +21,7 @@ impl Module {
     /// The lines of `file` (an exact recorded path, as [`Module::source_files`]
     /// lists it) that have at least one address, sorted.
     pub fn lines_with_code(&self, file: &str) -> Vec<u32> {
-        let Some(data) = self.dwarf.as_ref() else {
+        let Some(data) = self.dwarf() else {
             return Vec::new();
         };
         let mut out = Vec::new();
