@@ -30,6 +30,14 @@ fn fixture() -> PathBuf {
     build_fixture("session", "gcc", &["-g", "-O0"])
 }
 
+/// What the TUI loads with: every module's counts for the loading screen.
+fn tui_load_options() -> LoadOptions {
+    LoadOptions {
+        count_names: true,
+        ..LoadOptions::default()
+    }
+}
+
 /// BPF programs this process holds open (each loaded trace holds one).
 fn bpf_program_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")
@@ -80,7 +88,7 @@ fn setup() -> Setup {
 impl Client {
     fn start(pid: u32) -> (Client, SessionReady) {
         let mut client = Client::connect(pid, move |observer| {
-            DebugSession::load_process(pid, None, &LoadOptions::default(), observer)
+            DebugSession::load_process(pid, None, &tui_load_options(), observer)
                 .map_err(|e| e.to_string())
         });
         let ready = client.wait_for(|e| match e {
@@ -610,8 +618,7 @@ fn loading_reports_progress_until_ready() {
                 std::thread::sleep(Duration::from_millis(1000));
             }
         };
-        DebugSession::load_process(pid, None, &LoadOptions::default(), &slow)
-            .map_err(|e| e.to_string())
+        DebugSession::load_process(pid, None, &tui_load_options(), &slow).map_err(|e| e.to_string())
     });
     let ready = c.wait_for(|e| match e {
         SessionEvent::Ready(r) => Some(r.clone()),
