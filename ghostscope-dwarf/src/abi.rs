@@ -449,6 +449,7 @@ mod tests {
                     offset,
                     bitfield: None,
                     ty,
+                    base_class: false,
                 })
                 .collect(),
         }

@@ -76,10 +76,15 @@ fn convert(
                 encoding,
             }
         }
-        gimli::DW_TAG_pointer_type
-        | gimli::DW_TAG_reference_type
-        | gimli::DW_TAG_rvalue_reference_type
-        | gimli::DW_TAG_ptr_to_member_type => TypeDesc::Pointer {
+        gimli::DW_TAG_reference_type | gimli::DW_TAG_rvalue_reference_type => TypeDesc::Qualified {
+            qualifier: Qualifier::Reference,
+            target: Box::new(TypeDesc::Pointer {
+                pointee_name: type_name(data, target, 0),
+                pointee_display: pointee_display_name(data, target),
+                pointee: target.map(TypeRef),
+            }),
+        },
+        gimli::DW_TAG_pointer_type | gimli::DW_TAG_ptr_to_member_type => TypeDesc::Pointer {
             pointee_name: type_name(data, target, 0),
             pointee_display: pointee_display_name(data, target),
             pointee: target.map(TypeRef),
@@ -220,6 +225,7 @@ fn members(
             offset,
             bitfield,
             ty,
+            base_class: is_base,
         });
     }
     out

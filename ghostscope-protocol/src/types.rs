@@ -43,13 +43,16 @@ pub enum BaseEncoding {
     Other(u8),
 }
 
-/// `const` or `volatile`.
+/// `const`, `volatile`, or a C++ reference wrapped around its pointer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Qualifier {
     /// `const T`.
     Const,
     /// `volatile T`.
     Volatile,
+    /// A C++ `T&`/`T&&`: the target is the pointer it is stored as; the
+    /// checker follows it wherever it is named, so it reads as its referent.
+    Reference,
 }
 
 impl Qualifier {
@@ -58,6 +61,7 @@ impl Qualifier {
         match self {
             Qualifier::Const => "const",
             Qualifier::Volatile => "volatile",
+            Qualifier::Reference => "",
         }
     }
 }
@@ -82,6 +86,9 @@ pub struct Member {
     pub bitfield: Option<Bitfield>,
     /// Member type.
     pub ty: TypeDesc,
+    /// A C++ base-class subobject (`DW_TAG_inheritance`): its members are
+    /// reachable by their own names through the derived object.
+    pub base_class: bool,
 }
 
 /// Placement of a bitfield member.
@@ -242,6 +249,21 @@ impl TypeDesc {
         }
     }
 
+    /// True for a C++ reference (under any typedefs and qualifiers).
+    pub fn is_reference(&self) -> bool {
+        let mut t = self;
+        loop {
+            match t {
+                TypeDesc::Qualified {
+                    qualifier: Qualifier::Reference,
+                    ..
+                } => return true,
+                TypeDesc::Typedef { target, .. } | TypeDesc::Qualified { target, .. } => t = target,
+                _ => return false,
+            }
+        }
+    }
+
     /// The type with typedefs and qualifiers removed.
     pub fn strip(&self) -> &TypeDesc {
         let mut t = self;
@@ -362,6 +384,10 @@ impl TypeDesc {
                 Some(n) => format!("{}[{n}]", element.object_name()),
                 None => format!("{}[]", element.object_name()),
             },
+            TypeDesc::Qualified {
+                qualifier: Qualifier::Reference,
+                target,
+            } => target.object_name(),
             TypeDesc::Qualified { qualifier, target } => {
                 format!("{} {}", qualifier.keyword(), target.object_name())
             }
@@ -406,6 +432,10 @@ impl TypeDesc {
                 None => format!("{}[]", element.name()),
             },
             TypeDesc::Typedef { name, .. } => name.clone(),
+            TypeDesc::Qualified {
+                qualifier: Qualifier::Reference,
+                target,
+            } => target.name(),
             TypeDesc::Qualified { qualifier, target } => {
                 format!("{} {}", qualifier.keyword(), target.name())
             }

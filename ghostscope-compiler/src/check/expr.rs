@@ -178,11 +178,13 @@ impl Checker<'_> {
         }
         let module = self.site.module;
         if let Some(v) = self.locals().iter().find(|v| v.name == name).cloned() {
-            return Ok(Typed::Place(Place::from_location(v.location, v.ty, module)));
+            let place = Place::from_location(v.location, v.ty, module);
+            return Ok(Typed::Place(self.through_reference(place)?));
         }
         match self.session.find_global(name, module) {
             Ok(Some((m, v))) => {
-                return Ok(Typed::Place(Place::from_location(v.location, v.ty, m)));
+                let place = Place::from_location(v.location, v.ty, m);
+                return Ok(Typed::Place(self.through_reference(place)?));
             }
             Ok(None) => {}
             Err(e) => return Err(e.to_string()),
@@ -252,7 +254,16 @@ impl Checker<'_> {
         };
         let mut sub = place.sub_place(offset, m.ty.clone());
         sub.bitfield = m.bitfield;
-        Ok(Typed::Place(sub))
+        Ok(Typed::Place(self.through_reference(sub)?))
+    }
+
+    /// A C++ reference names its referent: `int& seen` reads as the `int`.
+    fn through_reference(&mut self, place: Place) -> Result<Place, String> {
+        if place.ty.is_reference() {
+            self.pointee_place(&place)
+        } else {
+            Ok(place)
+        }
     }
 
     fn index(&mut self, base: Typed, index: Scalar, text: &str) -> Result<Typed, String> {

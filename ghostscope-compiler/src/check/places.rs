@@ -247,7 +247,8 @@ pub(crate) fn find_member<'t>(members: &'t [Member], field: &str) -> Option<(&'t
         if m.name == field {
             return Some((m, m.offset));
         }
-        if m.name.is_empty() {
+        // C++ base classes, like anonymous members, lend their members to the object.
+        if m.name.is_empty() || m.base_class {
             if let TypeDesc::Aggregate { members: inner, .. } = m.ty.strip() {
                 if let Some((found, off)) = find_member(inner, field) {
                     return Some((found, m.offset + off));

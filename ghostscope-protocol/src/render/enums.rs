@@ -270,6 +270,7 @@ mod tests {
                     bit_size: 4,
                 }),
                 ty: e_t.clone(),
+                base_class: false,
             }],
         };
         assert_eq!(render_value(&holder, &pos), "holder { mode: POS }");

@@ -361,6 +361,7 @@ mod tests {
             offset,
             bitfield: None,
             ty,
+            base_class: false,
         }
     }
 
@@ -658,6 +659,7 @@ mod tests {
                         bit_size: 1,
                     }),
                     ty: TypeDesc::bool(),
+                    base_class: false,
                 },
                 Member {
                     name: "level".into(),
@@ -667,6 +669,7 @@ mod tests {
                         bit_size: 3,
                     }),
                     ty: int(),
+                    base_class: false,
                 },
                 Member {
                     name: "mode".into(),
@@ -676,6 +679,7 @@ mod tests {
                         bit_size: 6,
                     }),
                     ty: uint(),
+                    base_class: false,
                 },
             ],
         };
