@@ -101,6 +101,9 @@ pub fn compile_options(cli: &Cli, keep_ir: bool) -> CompileOptions {
     }
 }
 
+/// Bytes of event output gathered before a write(2).
+const OUTPUT_BUFFER: usize = 1 << 20;
+
 /// The event transport the command line and config ask for.
 pub fn transport(cli: &Cli, compile: &CompileOptions) -> TransportConfig {
     if cli.force_perf_event_array {
@@ -247,7 +250,9 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
             cli.script_timestamp.unwrap_or(ScriptTimestamp::Local),
             color,
         ),
-        out: stdout,
+        // Events are written in batches, flushed at the end of each
+        // (`end_batch`): a line-buffered stdout would cost a write(2) per line.
+        out: io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout),
         limit: cli.events_per_sec.unwrap_or(10_000),
         max_events: cli.max_events,
         written: 0,
