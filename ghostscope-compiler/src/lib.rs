@@ -20,7 +20,7 @@ pub mod plan;
 use ghostscope_dwarf::{DebugSession, Location, ProbeSite, ResolveError, SiteKind, Variable};
 use ghostscope_protocol::TraceMeta;
 
-pub use codegen::{BpfCodegen, MapFds};
+pub use codegen::{BpfCodegen, EventTransport, MapFds};
 pub use error::{ParseError, TraceFailure};
 pub use parser::{parse_script, parse_trace_block};
 

@@ -11,22 +11,21 @@
 #![warn(missing_docs)]
 
 mod maps;
+mod stream;
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use aya::maps::{HashMap as BpfHashMap, Map, MapData, RingBuf};
+use aya::maps::{HashMap as BpfHashMap, Map, MapData, PerfEventArray, RingBuf};
 use aya::programs::uprobe::{UProbeAttachLocation, UProbeLinkId, UProbeScope};
 use aya::programs::{ProgramError, UProbe};
 use aya::{Ebpf, EbpfLoader};
 use thiserror::Error;
-use tokio::io::unix::AsyncFd;
-use tokio::io::Interest;
 
 pub use maps::MapKind;
+pub use stream::EventStream;
 
 /// What can go wrong while loading, attaching or reading.
 #[derive(Debug, Error)]
@@ -89,6 +88,34 @@ pub enum LoaderError {
     /// Reading the ring buffer failed.
     #[error("failed to read events: {0}")]
     Read(std::io::Error),
+}
+
+/// How events travel from the programs to user space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportConfig {
+    /// One `BPF_MAP_TYPE_RINGBUF` shared by every CPU and trace.
+    RingBuf {
+        /// Bytes: a power of two and a multiple of the page size.
+        size: u32,
+    },
+    /// One perf buffer per CPU (`BPF_MAP_TYPE_PERF_EVENT_ARRAY`), for
+    /// kernels without ring buffers or by request.
+    PerfEventArray {
+        /// Pages of each CPU's buffer (a power of two).
+        pages_per_cpu: u32,
+        /// The largest event, for the per-CPU scratch element programs
+        /// build events in.
+        max_event_size: u32,
+    },
+}
+
+/// The events map the loader created, before the stream is taken.
+enum EventsMap {
+    Ring(RingBuf<MapData>),
+    Perf {
+        array: PerfEventArray<MapData>,
+        pages_per_cpu: u32,
+    },
 }
 
 /// The aya loader, while it is being created and once it is ready.
@@ -162,7 +189,9 @@ pub struct TraceLoader {
     events_fd: i32,
     losses_fd: i32,
     losses: BpfHashMap<MapData, u32, u64>,
-    events: Option<RingBuf<MapData>>,
+    events: Option<EventsMap>,
+    /// The per-CPU scratch element of the perf transport.
+    scratch: Option<std::os::fd::OwnedFd>,
     traces: BTreeMap<u32, LoadedTrace>,
     /// The backtrace unwind maps, created on first use.
     unwind: Option<UnwindMaps>,
@@ -188,21 +217,10 @@ pub struct UnwindContents<'a> {
 }
 
 impl TraceLoader {
-    /// Creates the shared maps. `ringbuf_size` must be a power of two and a
-    /// multiple of the page size.
-    pub fn new(ringbuf_size: u32) -> Result<TraceLoader, LoaderError> {
-        let events = maps::create(MapKind::RingBuf { size: ringbuf_size })?;
+    /// Creates the shared maps of `transport`.
+    pub fn new(transport: TransportConfig) -> Result<TraceLoader, LoaderError> {
+        let (events_fd, events, scratch) = create_events(transport)?;
         let losses = maps::create(MapKind::LossCounters { max_traces: 65536 })?;
-        let events_fd = events.as_raw_fd();
-        let events = MapData::from_fd(events).map_err(|e| LoaderError::MapCreate {
-            what: "event ring buffer",
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        let events =
-            RingBuf::try_from(Map::RingBuf(events)).map_err(|e| LoaderError::MapCreate {
-                what: "event ring buffer",
-                source: std::io::Error::other(e.to_string()),
-            })?;
         let losses_fd = losses.as_raw_fd();
         let losses = loss_map(losses)?;
         Ok(TraceLoader {
@@ -212,9 +230,16 @@ impl TraceLoader {
             losses_fd,
             losses,
             events: Some(events),
+            scratch,
             traces: BTreeMap::new(),
             unwind: None,
         })
+    }
+
+    /// File descriptor of the per-CPU scratch element programs build
+    /// events in, with the perf transport only.
+    pub fn event_scratch_fd(&self) -> Option<i32> {
+        self.scratch.as_ref().map(|fd| fd.as_raw_fd())
     }
 
     /// Creates the backtrace unwind maps (once) and fills them; returns
@@ -252,7 +277,8 @@ impl TraceLoader {
         Ok((rows_fd, index_fd))
     }
 
-    /// File descriptor of the event ring buffer, for the compiler.
+    /// File descriptor of the events map (ring buffer or perf event
+    /// array), for the compiler.
     pub fn events_fd(&self) -> i32 {
         self.events_fd
     }
@@ -406,14 +432,77 @@ impl TraceLoader {
 
     /// Takes the event stream; it can be taken once.
     pub fn take_event_stream(&mut self) -> Result<EventStream, LoaderError> {
-        let ring = self.events.take().ok_or_else(|| {
+        let events = self.events.take().ok_or_else(|| {
             LoaderError::Read(std::io::Error::other("the event stream was already taken"))
         })?;
-        // SAFETY: the AsyncFd owns the RingBuf that owns the fd, so the fd
-        // stays open for as long as it is registered (toolchain P15).
-        let fd = unsafe { AsyncFd::register_with_interest(ring, Interest::READABLE) }
-            .map_err(|e| LoaderError::Read(e.into_parts().1))?;
-        Ok(EventStream { fd })
+        match events {
+            EventsMap::Ring(ring) => EventStream::ring(ring),
+            EventsMap::Perf {
+                mut array,
+                pages_per_cpu,
+            } => {
+                let cpus = aya::util::online_cpus().map_err(|(what, e)| {
+                    LoaderError::Read(std::io::Error::new(e.kind(), format!("{what}: {e}")))
+                })?;
+                let mut buffers = Vec::with_capacity(cpus.len());
+                for cpu in cpus {
+                    let buffer = array.open(cpu, Some(pages_per_cpu as usize)).map_err(|e| {
+                        LoaderError::MapCreate {
+                            what: "per-CPU event buffer",
+                            source: std::io::Error::other(format!("CPU {cpu}: {e}")),
+                        }
+                    })?;
+                    buffers.push(buffer);
+                }
+                EventStream::perf(buffers)
+            }
+        }
+    }
+}
+
+/// Creates the events map of `transport`: its fd, its aya handle, and the
+/// scratch element of the perf transport.
+fn create_events(
+    transport: TransportConfig,
+) -> Result<(i32, EventsMap, Option<std::os::fd::OwnedFd>), LoaderError> {
+    let aya_error = |what: &'static str, e: &dyn std::fmt::Display| LoaderError::MapCreate {
+        what,
+        source: std::io::Error::other(e.to_string()),
+    };
+    match transport {
+        TransportConfig::RingBuf { size } => {
+            let fd = maps::create(MapKind::RingBuf { size })?;
+            let raw = fd.as_raw_fd();
+            let data = MapData::from_fd(fd).map_err(|e| aya_error("event ring buffer", &e))?;
+            let ring = RingBuf::try_from(Map::RingBuf(data))
+                .map_err(|e| aya_error("event ring buffer", &e))?;
+            Ok((raw, EventsMap::Ring(ring), None))
+        }
+        TransportConfig::PerfEventArray {
+            pages_per_cpu,
+            max_event_size,
+        } => {
+            let cpus = aya::util::nr_cpus().map_err(|(what, e)| LoaderError::MapCreate {
+                what: "per-CPU event buffer",
+                source: std::io::Error::new(e.kind(), format!("{what}: {e}")),
+            })?;
+            let fd = maps::create(MapKind::PerfEventArray { cpus: cpus as u32 })?;
+            let raw = fd.as_raw_fd();
+            let data = MapData::from_fd(fd).map_err(|e| aya_error("per-CPU event buffer", &e))?;
+            let array = PerfEventArray::try_from(Map::PerfEventArray(data))
+                .map_err(|e| aya_error("per-CPU event buffer", &e))?;
+            let scratch = maps::create(MapKind::EventScratch {
+                value_size: max_event_size.next_multiple_of(8),
+            })?;
+            Ok((
+                raw,
+                EventsMap::Perf {
+                    array,
+                    pages_per_cpu,
+                },
+                Some(scratch),
+            ))
+        }
     }
 }
 
@@ -447,41 +536,6 @@ fn loss_map(fd: std::os::fd::OwnedFd) -> Result<BpfHashMap<MapData, u32, u64>, L
 impl Drop for TraceLoader {
     fn drop(&mut self) {
         self.unload_all();
-    }
-}
-
-/// The event ring buffer, readable from a tokio runtime.
-pub struct EventStream {
-    fd: AsyncFd<RingBuf<MapData>>,
-}
-
-impl EventStream {
-    /// Waits until events may be ready or `poll` has passed. Programs submit
-    /// most events without waking the reader, so the timer is what usually
-    /// ends the wait.
-    pub async fn wait(&mut self, poll: Duration) -> Result<(), LoaderError> {
-        tokio::select! {
-            guard = self.fd.readable_mut() => {
-                let mut guard = guard.map_err(LoaderError::Read)?;
-                guard.clear_ready();
-            }
-            _ = tokio::time::sleep(poll) => {}
-        }
-        Ok(())
-    }
-
-    /// Hands up to `max` available events to `f`; returns how many there
-    /// were. Bounded because a busy target can refill the buffer as fast as
-    /// it is read, and the caller must still get to handle signals.
-    pub fn drain(&mut self, max: usize, mut f: impl FnMut(&[u8])) -> usize {
-        let ring = self.fd.get_mut();
-        let mut n = 0;
-        while n < max {
-            let Some(item) = ring.next() else { break };
-            f(&item);
-            n += 1;
-        }
-        n
     }
 }
 

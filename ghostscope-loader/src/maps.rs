@@ -10,6 +10,8 @@ const BPF_MAP_UPDATE_ELEM: libc::c_long = 2;
 const BPF_MAP_UPDATE_BATCH: libc::c_long = 26;
 const BPF_MAP_TYPE_HASH: u32 = 1;
 const BPF_MAP_TYPE_ARRAY: u32 = 2;
+const BPF_MAP_TYPE_PERF_EVENT_ARRAY: u32 = 4;
+const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
 const BPF_MAP_TYPE_RINGBUF: u32 = 27;
 
 /// The maps ghostscope shares between all its programs.
@@ -19,6 +21,17 @@ pub enum MapKind {
     RingBuf {
         /// Size in bytes.
         size: u32,
+    },
+    /// The per-CPU event buffers: CPU index → perf event fd.
+    PerfEventArray {
+        /// Possible CPUs.
+        cpus: u32,
+    },
+    /// The per-CPU element an event is built in before it is copied to a
+    /// perf buffer.
+    EventScratch {
+        /// Bytes of the element (the largest event).
+        value_size: u32,
     },
     /// Per-trace loss counters: `u32` trace id → `u64` count.
     LossCounters {
@@ -55,6 +68,22 @@ pub(crate) fn create(kind: MapKind) -> Result<OwnedFd, LoaderError> {
             0,
             size,
             b"gs_events",
+        ),
+        MapKind::PerfEventArray { cpus } => (
+            "per-CPU event buffer",
+            BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+            4,
+            4,
+            cpus,
+            b"gs_events",
+        ),
+        MapKind::EventScratch { value_size } => (
+            "event scratch",
+            BPF_MAP_TYPE_PERCPU_ARRAY,
+            4,
+            value_size,
+            1,
+            b"gs_event_tmp",
         ),
         MapKind::LossCounters { max_traces } => (
             "loss counter",

@@ -9,7 +9,7 @@ use inkwell::targets::{
 };
 use inkwell::{AddressSpace, OptimizationLevel};
 
-use ghostscope_loader::{LoaderError, TraceLoader};
+use ghostscope_loader::{LoaderError, TraceLoader, TransportConfig};
 
 /// A uprobe program that reads 8 bytes at offset 113 of `pt_regs`: a
 /// misaligned context access the verifier must refuse (toolchain P5).
@@ -73,7 +73,8 @@ fn misaligned_context_read() -> Vec<u8> {
 
 #[test]
 fn a_verifier_rejection_carries_the_verifiers_reason() {
-    let mut loader = TraceLoader::new(4096 * 16).expect("maps can be created (run as root)");
+    let mut loader = TraceLoader::new(TransportConfig::RingBuf { size: 4096 * 16 })
+        .expect("maps can be created (run as root)");
     let err = loader
         .load(
             7,

@@ -110,6 +110,14 @@ pub struct Cli {
     #[arg(skip)]
     pub backtrace_unwind_rows_max: Option<u32>,
 
+    /// `ebpf.ringbuf_size` from the config file (not a flag).
+    #[arg(skip)]
+    pub ringbuf_size: Option<u32>,
+
+    /// `ebpf.perf_page_count` from the config file (not a flag).
+    #[arg(skip)]
+    pub perf_page_count: Option<u32>,
+
     /// Print TEXT on its own line once every probe is attached.
     #[arg(long = "emit-ready-marker", value_name = "TEXT", hide = true)]
     pub ready_marker: Option<String>,

@@ -60,6 +60,10 @@ fn run() -> Result<u8> {
     cli.backtrace_depth
         .get_or_insert(ebpf.backtrace_depth.clamp(1, 128) as u8);
     cli.backtrace_unwind_rows_max = Some(ebpf.backtrace_unwind_rows_max_entries);
+    // Event transport settings; the flag or the config key picks perf buffers.
+    cli.ringbuf_size = Some(ebpf.ringbuf_size as u32);
+    cli.perf_page_count = Some(ebpf.perf_page_count);
+    cli.force_perf_event_array |= ebpf.force_perf_event_array;
     let has_script = cli.script.is_some() || cli.script_file.is_some();
     let tui = !cli.dry_run && (cli.tui || !has_script);
     let log = logging::LogSettings::resolve(&cli, &config.config.general, tui);

@@ -41,34 +41,38 @@ impl EventFormat {
         match self.output {
             ScriptOutput::Plain | ScriptOutput::Json => {
                 for line in &event.lines {
-                    writeln!(out, "{line}")?;
+                    out.write_all(line.as_bytes())?;
+                    out.write_all(b"\n")?;
                 }
             }
             ScriptOutput::Pretty => {
-                writeln!(out, "{}", self.header(event))?;
+                self.write_header(out, event)?;
                 for line in &event.lines {
-                    writeln!(out, "  {line}")?;
+                    out.write_all(b"  ")?;
+                    out.write_all(line.as_bytes())?;
+                    out.write_all(b"\n")?;
                 }
             }
         }
         Ok(())
     }
 
-    fn header(&mut self, event: &DecodedEvent) -> String {
+    /// Writes the pretty header line straight to `out` (no per-event String).
+    fn write_header(&mut self, out: &mut impl Write, event: &DecodedEvent) -> io::Result<()> {
         let h = &event.header;
         let (c, r, d) = if self.color {
             (CYAN, RESET, DIM)
         } else {
             ("", "", "")
         };
-        let ids = format!(
+        if let Some(ts) = self.timestamp_text(h.timestamp_ns) {
+            write!(out, "{d}[{ts}]{r} ")?;
+        }
+        writeln!(
+            out,
             "{c}TraceID{r}:{} {c}PID{r}:{} {c}TID{r}:{}",
             h.trace_id, h.pid, h.tid
-        );
-        match self.timestamp_text(h.timestamp_ns) {
-            Some(ts) => format!("{d}[{ts}]{r} {ids}"),
-            None => ids,
-        }
+        )
     }
 
     /// The text inside the header brackets, or None for `--script-timestamp none`.

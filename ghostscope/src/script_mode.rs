@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
-use ghostscope::engine::{Engine, EngineOptions, EventSink, RINGBUF_SIZE};
+use ghostscope::engine::{Engine, EngineOptions, EventSink, DEFAULT_PERF_PAGES, RINGBUF_SIZE};
 use ghostscope_compiler::{
     compile_script, BpfCodegen, CompileOptions, CompileOutput, CompiledTrace, MapFds,
 };
 use ghostscope_dwarf::{DebugLookup, DebugSession, LoadObserver, LoadOptions};
+use ghostscope_loader::TransportConfig;
 use ghostscope_protocol::DecodedEvent;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -104,10 +105,27 @@ pub fn compile_options(cli: &Cli, keep_ir: bool) -> CompileOptions {
     CompileOptions {
         pid_filter: cli.pid,
         input_pid: cli.pid,
-        ringbuf_size: RINGBUF_SIZE,
+        ringbuf_size: cli.ringbuf_size.unwrap_or(RINGBUF_SIZE),
         keep_llvm_ir: keep_ir,
         backtrace_depth: cli.backtrace_depth.unwrap_or(128),
         ..CompileOptions::default()
+    }
+}
+
+/// Bytes of event output gathered before a write(2).
+const OUTPUT_BUFFER: usize = 1 << 20;
+
+/// The event transport the command line and config ask for.
+pub fn transport(cli: &Cli, compile: &CompileOptions) -> TransportConfig {
+    if cli.force_perf_event_array {
+        TransportConfig::PerfEventArray {
+            pages_per_cpu: cli.perf_page_count.unwrap_or(DEFAULT_PERF_PAGES),
+            max_event_size: compile.max_trace_event_size,
+        }
+    } else {
+        TransportConfig::RingBuf {
+            size: compile.ringbuf_size,
+        }
     }
 }
 
@@ -172,9 +190,11 @@ fn save_artifacts(cli: &Cli, session: &DebugSession, traces: &[CompiledTrace]) -
 pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
     let status = Status::for_cli(cli);
     let keep_ir = artifact_enabled(cli.save_llvm_ir, cli.no_save_llvm_ir);
+    let compile = compile_options(cli, keep_ir);
     let options = EngineOptions {
         pid: cli.pid,
-        compile: compile_options(cli, keep_ir),
+        transport: transport(cli, &compile),
+        compile,
         unwind_rows_max: cli
             .backtrace_unwind_rows_max
             .unwrap_or(ghostscope::engine::DEFAULT_UNWIND_ROWS),
@@ -241,7 +261,9 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
             cli.script_timestamp.unwrap_or(ScriptTimestamp::Local),
             color,
         ),
-        out: stdout,
+        // Events are written in batches, flushed at the end of each
+        // (`end_batch`): a line-buffered stdout would cost a write(2) per line.
+        out: io::BufWriter::with_capacity(OUTPUT_BUFFER, stdout),
         limit: cli.events_per_sec.unwrap_or(10_000),
         max_events: cli.max_events,
         written: 0,

@@ -64,6 +64,7 @@ pub fn run(cli: &Cli, config: &Config, target: Option<PathBuf>) -> Result<u8> {
     let session_config = SessionConfig {
         target: load_target,
         options: EngineOptions {
+            transport: script_mode::transport(cli, &script_mode::compile_options(cli, false)),
             compile: script_mode::compile_options(cli, false),
             unwind_rows_max: cli
                 .backtrace_unwind_rows_max

@@ -15,6 +15,7 @@ pub(super) mod id {
     pub const MAP_LOOKUP_ELEM: u64 = 1;
     pub const KTIME_GET_NS: u64 = 5;
     pub const GET_CURRENT_PID_TGID: u64 = 14;
+    pub const PERF_EVENT_OUTPUT: u64 = 25;
     pub const GET_CURRENT_TASK: u64 = 35;
     pub const PROBE_READ_USER: u64 = 112;
     pub const PROBE_READ_KERNEL: u64 = 113;
@@ -28,6 +29,8 @@ pub(super) mod id {
 pub(super) const BPF_RB_NO_WAKEUP: u64 = 1;
 /// `bpf_ringbuf_submit` flag: wake the consumer now.
 pub(super) const BPF_RB_FORCE_WAKEUP: u64 = 2;
+/// `bpf_perf_event_output` flags: the buffer of the CPU the program runs on.
+pub(super) const BPF_F_CURRENT_CPU: u64 = 0xffff_ffff;
 
 impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
     fn helper(

@@ -33,7 +33,7 @@ use ghostscope_protocol::ReadStatus;
 use crate::plan::Program;
 use crate::CompileOptions;
 use eval::Eval;
-use helpers::{id, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP};
+use helpers::{id, BPF_F_CURRENT_CPU, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP};
 
 /// File descriptors of the maps every program writes to. They are baked into
 /// the program as `BPF_PSEUDO_MAP_FD` immediates, so any number of objects
@@ -48,6 +48,25 @@ pub struct MapFds {
     pub unwind_rows: i32,
     /// The one-element page index of the unwind rows for `bt` (0: not loaded).
     pub unwind_index: i32,
+    /// How events reach user space, and through what `events` is.
+    pub transport: EventTransport,
+}
+
+/// The kind of the shared `events` map, and how programs write to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EventTransport {
+    /// `events` is a `BPF_MAP_TYPE_RINGBUF`: events are written in place
+    /// (`bpf_ringbuf_reserve`/`submit`).
+    #[default]
+    RingBuf,
+    /// `events` is a `BPF_MAP_TYPE_PERF_EVENT_ARRAY` of per-CPU buffers:
+    /// events are built in a per-CPU scratch element and copied out with
+    /// `bpf_perf_event_output`.
+    PerfEventArray {
+        /// The one-element `BPF_MAP_TYPE_PERCPU_ARRAY` the event is built
+        /// in; its value is at least `max_trace_event_size` bytes.
+        scratch: i32,
+    },
 }
 
 /// The LLVM BPF target, created once and reused for every program.
@@ -253,10 +272,20 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         self.timestamp = self.call_i64(id::KTIME_GET_NS, &[]);
         let events = self.map_ptr(self.maps.events);
         let size = self.program.event_size as u64;
-        let event = self.call_ptr(
-            id::RINGBUF_RESERVE,
-            &[events.into(), self.c64(size).into(), self.c64(0).into()],
-        );
+        let event = match self.maps.transport {
+            EventTransport::RingBuf => self.call_ptr(
+                id::RINGBUF_RESERVE,
+                &[events.into(), self.c64(size).into(), self.c64(0).into()],
+            ),
+            EventTransport::PerfEventArray { scratch } => {
+                // Key 0 of the one-element scratch array; count_loss reuses the slot.
+                self.b
+                    .build_store(self.loss_key, self.i32_t.const_zero())
+                    .map_err(|e| e.to_string())?;
+                let scratch = self.map_ptr(scratch);
+                self.call_ptr(id::MAP_LOOKUP_ELEM, &[scratch.into(), self.loss_key.into()])
+            }
+        };
         let reserved = self.ctx.append_basic_block(self.function, "reserved");
         let lost = self.ctx.append_basic_block(self.function, "lost");
         self.branch_on_null(event, lost, reserved)?;
@@ -284,6 +313,23 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             return Err(reason);
         }
 
+        match self.maps.transport {
+            EventTransport::RingBuf => self.submit_to_ring(events)?,
+            EventTransport::PerfEventArray { .. } => self.output_to_perf(events, lost)?,
+        }
+        self.b
+            .build_unconditional_branch(ret0)
+            .map_err(|e| e.to_string())?;
+
+        self.b.position_at_end(ret0);
+        self.b
+            .build_return(Some(&self.i32_t.const_zero()))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Submits the reserved ring-buffer event.
+    fn submit_to_ring(&self, events: PointerValue<'ctx>) -> Result<(), String> {
         // Wake the reader once, when this event takes the buffer past a
         // quarter full; otherwise it finds events on its short polling timer.
         // A lone event then costs the traced thread no wake-up, and a flood
@@ -318,14 +364,37 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             self.c64(BPF_RB_NO_WAKEUP),
         );
         self.call_void(id::RINGBUF_SUBMIT, &[self.event.into(), flags.into()]);
-        self.b
-            .build_unconditional_branch(ret0)
-            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
 
-        self.b.position_at_end(ret0);
-        self.b
-            .build_return(Some(&self.i32_t.const_zero()))
+    /// Copies the event built in the scratch element to this CPU's perf
+    /// buffer; when the buffer is full the helper fails and the event is
+    /// counted lost in `lost`, so every loss is attributed to its trace.
+    fn output_to_perf(
+        &self,
+        events: PointerValue<'ctx>,
+        lost: inkwell::basic_block::BasicBlock<'ctx>,
+    ) -> Result<(), String> {
+        let size = self.program.event_size as u64;
+        let ret = self.call_i64(
+            id::PERF_EVENT_OUTPUT,
+            &[
+                self.regs.into(),
+                events.into(),
+                self.c64(BPF_F_CURRENT_CPU).into(),
+                self.event.into(),
+                self.c64(size).into(),
+            ],
+        );
+        let failed = self
+            .b
+            .build_int_compare(inkwell::IntPredicate::SLT, ret, self.c64(0), "failed")
             .map_err(|e| e.to_string())?;
+        let sent = self.ctx.append_basic_block(self.function, "sent");
+        self.b
+            .build_conditional_branch(failed, lost, sent)
+            .map_err(|e| e.to_string())?;
+        self.b.position_at_end(sent);
         Ok(())
     }
 

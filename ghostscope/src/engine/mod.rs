@@ -26,10 +26,11 @@ use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
 
 use ghostscope_compiler::{
-    compile_script, BpfCodegen, CompileOptions, CompileOutput, CompiledTrace, MapFds, ParseError,
+    compile_script, BpfCodegen, CompileOptions, CompileOutput, CompiledTrace, EventTransport,
+    MapFds, ParseError,
 };
 use ghostscope_dwarf::{DebugSession, ProbeSite, SiteKind};
-use ghostscope_loader::{LoaderError, TraceLoader};
+use ghostscope_loader::{LoaderError, TraceLoader, TransportConfig};
 use ghostscope_protocol::session::{SourcePosition, TraceInfo, TraceSelector, TraceState};
 use thiserror::Error;
 
@@ -40,14 +41,18 @@ use pump::{RegistryChange, RegistrySender};
 pub use sink::FrontEndSink;
 use traces::SharedTraces;
 
-/// Ring buffer size (config `ebpf.ringbuf_size`).
+/// Default ring buffer size (config `ebpf.ringbuf_size`).
 pub const RINGBUF_SIZE: u32 = 262144;
+/// Default pages per CPU of the perf transport (config `ebpf.perf_page_count`).
+pub const DEFAULT_PERF_PAGES: u32 = 64;
 
 /// How an engine compiles and attaches.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     /// The `-p` process: uprobes fire only in it.
     pub pid: Option<u32>,
+    /// How events reach user space.
+    pub transport: TransportConfig,
     /// Settings of the generated programs.
     pub compile: CompileOptions,
     /// Most unwind rows loaded for `bt` (`ebpf.backtrace_unwind_rows_max_entries`).
@@ -59,6 +64,7 @@ impl EngineOptions {
     pub fn new(pid: Option<u32>) -> EngineOptions {
         EngineOptions {
             pid,
+            transport: TransportConfig::RingBuf { size: RINGBUF_SIZE },
             compile: CompileOptions {
                 pid_filter: pid,
                 input_pid: pid,
@@ -127,7 +133,7 @@ impl EngineParts {
     /// Creates the shared maps and sets up LLVM.
     pub fn new(options: &EngineOptions) -> Result<EngineParts, EngineError> {
         Ok(EngineParts {
-            loader: TraceLoader::new(options.compile.ringbuf_size)?,
+            loader: TraceLoader::new(options.transport)?,
             codegen: BpfCodegen::new().map_err(EngineError::Codegen)?,
         })
     }
@@ -193,6 +199,10 @@ impl Engine {
             losses: self.loader.losses_fd(),
             unwind_rows,
             unwind_index,
+            transport: match self.loader.event_scratch_fd() {
+                Some(scratch) => EventTransport::PerfEventArray { scratch },
+                None => EventTransport::RingBuf,
+            },
         }
     }
 
