@@ -262,7 +262,7 @@ fn value_json(ty: &TypeDesc, bytes: &[u8], text: &str, depth: usize) -> String {
         TypeDesc::Array { element, count } => {
             head(&mut out, "array");
             let size = element.size().unwrap_or(0) as usize;
-            let available = if size == 0 { 0 } else { bytes.len() / size };
+            let available = bytes.len().checked_div(size).unwrap_or(0);
             let n = count.map_or(available, |c| (c as usize).min(available));
             key(&mut out, "elements");
             out.push('[');
