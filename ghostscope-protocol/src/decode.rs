@@ -7,7 +7,9 @@ use thiserror::Error;
 
 use crate::backtrace::{record_payload_size, FrameSymbolizer, RawBacktrace};
 use crate::meta::{StatementOutput, TraceMeta};
-use crate::render::{backtrace_lines, expr_error_line, render_format, render_slot, BacktraceStyle};
+use crate::render::{
+    backtrace_lines, expr_error_line, json, render_format, render_slot, BacktraceStyle,
+};
 use crate::wire::{EventHeader, ReadStatus, Record};
 
 /// Why an event could not be decoded.
@@ -38,6 +40,11 @@ pub struct DecodedEvent {
     pub header: EventHeader,
     /// Payload lines in execution order, without indentation.
     pub lines: Vec<String>,
+    /// The same content as JSON item objects (output.md §7.2), one per
+    /// statement output; empty unless the decoder was asked for them.
+    pub items: Vec<String>,
+    /// The trace's target text, filled only alongside `items`.
+    pub target: String,
 }
 
 /// Decodes events of every known trace.
@@ -48,6 +55,8 @@ pub struct EventDecoder {
     symbolizer: Option<Arc<dyn FrameSymbolizer>>,
     /// Colour backtrace blocks (output.md §6.3).
     backtrace_color: bool,
+    /// Also produce JSON items (`--script-output json`).
+    json_items: bool,
 }
 
 impl std::fmt::Debug for EventDecoder {
@@ -82,6 +91,11 @@ impl EventDecoder {
         self.backtrace_color = on;
     }
 
+    /// Also renders each event's JSON items (output.md §7.2).
+    pub fn set_json_items(&mut self, on: bool) {
+        self.json_items = on;
+    }
+
     /// Forgets a trace.
     pub fn remove_trace(&mut self, trace_id: u32) {
         self.traces.remove(&trace_id);
@@ -106,34 +120,52 @@ impl EventDecoder {
                 expected: meta.event_size,
             });
         }
+        let mut items = self.json_items.then(Vec::new);
+        let lines = self.render_lines(meta, bytes, items.as_mut());
         Ok(DecodedEvent {
             header,
-            lines: self.render_lines(meta, bytes),
+            lines,
+            target: if items.is_some() {
+                meta.target.clone()
+            } else {
+                String::new()
+            },
+            items: items.unwrap_or_default(),
         })
     }
 
     /// Renders the lines of every statement that ran.
-    fn render_lines(&self, meta: &TraceMeta, event: &[u8]) -> Vec<String> {
-        render_lines(meta, event, &|record, depth, style, modules, biases| {
-            let Some(rec) = Record::parse(event, record, record_payload_size(depth)) else {
-                return Vec::new();
-            };
-            match RawBacktrace::parse(rec.payload) {
-                Some(mut bt) => {
-                    bt.apply_table_biases(biases);
-                    backtrace_lines(
-                        &bt,
-                        BacktraceStyle {
-                            color: self.backtrace_color,
-                            ..style
-                        },
-                        modules,
-                        self.symbolizer.as_deref(),
-                    )
+    fn render_lines(
+        &self,
+        meta: &TraceMeta,
+        event: &[u8],
+        items: Option<&mut Vec<String>>,
+    ) -> Vec<String> {
+        render_lines(
+            meta,
+            event,
+            items,
+            &|record, depth, style, modules, biases| {
+                let Some(rec) = Record::parse(event, record, record_payload_size(depth)) else {
+                    return Vec::new();
+                };
+                match RawBacktrace::parse(rec.payload) {
+                    Some(mut bt) => {
+                        bt.apply_table_biases(biases);
+                        backtrace_lines(
+                            &bt,
+                            BacktraceStyle {
+                                color: self.backtrace_color,
+                                ..style
+                            },
+                            modules,
+                            self.symbolizer.as_deref(),
+                        )
+                    }
+                    None => vec!["backtrace: internal error, 0 frames".to_string()],
                 }
-                None => vec!["backtrace: internal error, 0 frames".to_string()],
-            }
-        })
+            },
+        )
     }
 }
 
@@ -142,8 +174,18 @@ impl EventDecoder {
 type BacktraceRenderer<'a> = dyn Fn(u32, u8, BacktraceStyle, &[String], &[u64]) -> Vec<String> + 'a;
 
 /// Renders the lines of every statement that ran.
-fn render_lines(meta: &TraceMeta, event: &[u8], backtrace: &BacktraceRenderer<'_>) -> Vec<String> {
+fn render_lines(
+    meta: &TraceMeta,
+    event: &[u8],
+    mut items: Option<&mut Vec<String>>,
+    backtrace: &BacktraceRenderer<'_>,
+) -> Vec<String> {
     let mut lines = Vec::new();
+    let mut item = |f: &dyn Fn() -> String| {
+        if let Some(items) = items.as_deref_mut() {
+            items.push(f());
+        }
+    };
     for stmt in &meta.statements {
         let Some(marker) = Record::parse(event, stmt.marker, 16) else {
             continue;
@@ -153,20 +195,35 @@ fn render_lines(meta: &TraceMeta, event: &[u8], backtrace: &BacktraceRenderer<'_
             continue;
         }
         match &stmt.output {
-            StatementOutput::Text(text) => lines.push(text.clone()),
-            StatementOutput::Value {
-                alone: true, slot, ..
-            } => lines.push(render_slot(slot, event)),
-            StatementOutput::Value { expr, slot, .. } => {
-                lines.push(format!("{expr} = {}", render_slot(slot, event)))
+            StatementOutput::Text(text) => {
+                lines.push(text.clone());
+                item(&|| json::text_item(text));
             }
-            StatementOutput::Format { pieces, args, .. } => {
-                lines.push(render_format(pieces, args, event))
+            StatementOutput::Value { alone, expr, slot } => {
+                let value = render_slot(slot, event);
+                let line = if *alone {
+                    value
+                } else {
+                    format!("{expr} = {value}")
+                };
+                item(&|| json::value_item(expr, &json::slot_json(slot, event), &line));
+                lines.push(line);
+            }
+            StatementOutput::Format {
+                format,
+                pieces,
+                args,
+            } => {
+                let line = render_format(pieces, args, event);
+                item(&|| json::format_item(format, pieces, args, event, &line));
+                lines.push(line);
             }
             StatementOutput::Condition { expr } => {
                 if status != Ok(ReadStatus::Ok) {
                     let detail = marker.failure();
-                    lines.push(expr_error_line(expr, status, marker.flags, detail.addr));
+                    let line = expr_error_line(expr, status, marker.flags, detail.addr);
+                    item(&|| json::expr_error_item(expr, status, marker.flags, detail.addr, &line));
+                    lines.push(line);
                 }
             }
             StatementOutput::Backtrace {
@@ -183,7 +240,9 @@ fn render_lines(meta: &TraceMeta, event: &[u8], backtrace: &BacktraceRenderer<'_
                     depth: *depth,
                     color: false,
                 };
-                lines.extend(backtrace(*record, *depth, style, modules, table_biases));
+                let block = backtrace(*record, *depth, style, modules, table_biases);
+                item(&|| json::backtrace_item(*depth, *raw, &block));
+                lines.extend(block);
             }
         }
         for slot in &stmt.expr_errors {
@@ -192,12 +251,10 @@ fn render_lines(meta: &TraceMeta, event: &[u8], backtrace: &BacktraceRenderer<'_
             };
             let status = record.status();
             if status != Ok(ReadStatus::Ok) && status != Ok(ReadStatus::NotRun) {
-                lines.push(expr_error_line(
-                    &slot.expr,
-                    status,
-                    record.flags,
-                    record.failure().addr,
-                ));
+                let addr = record.failure().addr;
+                let line = expr_error_line(&slot.expr, status, record.flags, addr);
+                item(&|| json::expr_error_item(&slot.expr, status, record.flags, addr, &line));
+                lines.push(line);
             }
         }
     }

@@ -106,6 +106,10 @@ pub struct Cli {
     #[arg(long = "backtrace-depth", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=128))]
     pub backtrace_depth: Option<u8>,
 
+    /// `script.color` from the config file (not a flag).
+    #[arg(skip)]
+    pub color: crate::config::ColorMode,
+
     /// `ebpf.backtrace_unwind_rows_max_entries` from the config file (not a flag).
     #[arg(skip)]
     pub backtrace_unwind_rows_max: Option<u32>,
@@ -252,6 +256,21 @@ impl Cli {
             Some(&self.program)
         } else {
             None
+        }
+    }
+}
+
+impl Cli {
+    /// Whether a stream that is (or is not) a terminal gets ANSI colour:
+    /// `script.color`, with a non-empty `NO_COLOR` turning `auto` off.
+    pub fn color_for(&self, is_terminal: bool) -> bool {
+        use crate::config::ColorMode;
+        match self.color {
+            ColorMode::Always => true,
+            ColorMode::Never => false,
+            ColorMode::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         }
     }
 }

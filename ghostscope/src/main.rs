@@ -64,6 +64,22 @@ fn run() -> Result<u8> {
     cli.ringbuf_size = Some(ebpf.ringbuf_size as u32);
     cli.perf_page_count = Some(ebpf.perf_page_count);
     cli.force_perf_event_array |= ebpf.force_perf_event_array;
+    // Script settings from the config file, unless the command line set them.
+    let script_cfg = &config.config.script;
+    cli.script_output.get_or_insert(match script_cfg.output {
+        config::OutputFormat::Pretty => cli::ScriptOutput::Pretty,
+        config::OutputFormat::Plain => cli::ScriptOutput::Plain,
+        config::OutputFormat::Json => cli::ScriptOutput::Json,
+    });
+    cli.script_timestamp
+        .get_or_insert(match script_cfg.timestamp {
+            config::Timestamp::Local => cli::ScriptTimestamp::Local,
+            config::Timestamp::Boot => cli::ScriptTimestamp::Boot,
+            config::Timestamp::None => cli::ScriptTimestamp::None,
+        });
+    cli.events_per_sec
+        .get_or_insert(script_cfg.output_events_per_sec);
+    cli.color = script_cfg.color;
     let has_script = cli.script.is_some() || cli.script_file.is_some();
     let tui = !cli.dry_run && (cli.tui || !has_script);
     let log = logging::LogSettings::resolve(&cli, &config.config.general, tui);
@@ -92,9 +108,6 @@ fn run() -> Result<u8> {
     // cli.md §2: --dry-run, then --tui, then a script, else the TUI.
     if tui {
         return tui_mode::run(&cli, &config.config, target);
-    }
-    if cli.script_output == Some(cli::ScriptOutput::Json) {
-        bail!("--script-output json is not supported yet; use pretty or plain");
     }
 
     let session = script_mode::load_session(&cli, target.as_deref())?;

@@ -4,6 +4,9 @@
 use std::io::{self, Write};
 
 use ghostscope::clock::{boot_text, LocalTimes};
+use std::fmt::Write as _;
+
+use ghostscope_protocol::render::json::{push_json_string, push_str_field};
 use ghostscope_protocol::DecodedEvent;
 
 use crate::cli::{ScriptOutput, ScriptTimestamp};
@@ -39,7 +42,11 @@ impl EventFormat {
             return Ok(());
         }
         match self.output {
-            ScriptOutput::Plain | ScriptOutput::Json => {
+            ScriptOutput::Json => {
+                let line = self.json_event(event);
+                writeln!(out, "{line}")?;
+            }
+            ScriptOutput::Plain => {
                 for line in &event.lines {
                     out.write_all(line.as_bytes())?;
                     out.write_all(b"\n")?;
@@ -55,6 +62,34 @@ impl EventFormat {
             }
         }
         Ok(())
+    }
+
+    /// One `event` record of output.md §7.1 on a single line.
+    fn json_event(&mut self, event: &DecodedEvent) -> String {
+        let h = &event.header;
+        let mut o = String::from("{\"type\":\"event\"");
+        let _ = write!(o, ",\"trace_id\":{}", h.trace_id);
+        push_str_field(&mut o, "probe", "entry");
+        push_str_field(&mut o, "target", &event.target);
+        let _ = write!(
+            o,
+            ",\"pid\":{},\"tid\":{},\"timestamp_ns\":{}",
+            h.pid, h.tid, h.timestamp_ns
+        );
+        if let Some(ts) = self.timestamp_text(h.timestamp_ns) {
+            push_str_field(&mut o, "time", &ts);
+        }
+        o.push_str(",\"lines\":[");
+        for (i, line) in event.lines.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            push_json_string(&mut o, line);
+        }
+        o.push_str("],\"items\":[");
+        o.push_str(&event.items.join(","));
+        o.push_str("]}");
+        o
     }
 
     /// Writes the pretty header line straight to `out` (no per-event String).
@@ -100,6 +135,8 @@ mod tests {
                 timestamp_ns: 1_234_567_890,
             },
             lines: lines.iter().map(|s| s.to_string()).collect(),
+            items: Vec::new(),
+            target: String::new(),
         }
     }
 

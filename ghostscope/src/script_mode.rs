@@ -8,12 +8,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
-use ghostscope::engine::{Engine, EngineOptions, EventSink, DEFAULT_PERF_PAGES, RINGBUF_SIZE};
+use ghostscope::engine::{
+    Engine, EngineOptions, EventSink, PumpEnd, DEFAULT_PERF_PAGES, RINGBUF_SIZE,
+};
 use ghostscope_compiler::{
     compile_script, BpfCodegen, CompileOptions, CompileOutput, CompiledTrace, MapFds,
 };
 use ghostscope_dwarf::{DebugLookup, DebugSession, LoadObserver, LoadOptions};
 use ghostscope_loader::TransportConfig;
+use ghostscope_protocol::render::json::push_str_field;
 use ghostscope_protocol::DecodedEvent;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -247,17 +250,29 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
         )
     };
     let mut stdout = io::stdout().lock();
+    let output = cli.script_output.unwrap_or(ScriptOutput::Pretty);
+    let color = output == ScriptOutput::Pretty && cli.color_for(io::stdout().is_terminal());
+    pump.set_json_items(output == ScriptOutput::Json);
+    let json = output == ScriptOutput::Json;
+    if json {
+        writeln!(
+            stdout,
+            "{{\"type\":\"ready\",\"attached\":{}}}",
+            engine.attached_count()
+        )
+        .and_then(|_| stdout.flush())
+        .map_err(|e| anyhow!("failed to write the ready record: {e}"))?;
+    }
+    pump.set_backtrace_color(color);
     if let Some(marker) = &cli.ready_marker {
         writeln!(stdout, "{marker}")
             .and_then(|_| stdout.flush())
             .map_err(|e| anyhow!("failed to emit ready marker: {e}"))?;
     }
     status.attached(engine.attached_count());
-    let color = cli.script_output != Some(ScriptOutput::Plain) && io::stdout().is_terminal();
-    pump.set_backtrace_color(color);
     let mut sink = ScriptSink {
         format: EventFormat::new(
-            cli.script_output.unwrap_or(ScriptOutput::Pretty),
+            output,
             cli.script_timestamp.unwrap_or(ScriptTimestamp::Local),
             color,
         ),
@@ -271,6 +286,8 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
         window_count: 0,
         suppressed_window: 0,
         suppressed_total: 0,
+        json,
+        stopped_by_max: false,
     };
     let duration = cli.duration.map(Duration::from_secs);
     // Runs until SIGINT, SIGTERM, --duration, --max-events or a closed stdout.
@@ -283,14 +300,27 @@ pub fn run(cli: &Cli, session: DebugSession, script: &str) -> Result<i32> {
         };
         tokio::select! {
             biased;
-            _ = sigint.recv() => {}
-            _ = sigterm.recv() => {}
-            _ = expired => {}
+            _ = sigint.recv() => "signal",
+            _ = sigterm.recv() => "signal",
+            _ = expired => "duration",
         }
     };
-    runtime
+    let end = runtime
         .block_on(pump.run(&mut sink, stop, || engine.unload_all()))
         .map_err(|e| anyhow!(e))?;
+    if sink.json {
+        let reason = match end {
+            PumpEnd::Stopped(reason) => reason,
+            PumpEnd::SinkDone if sink.stopped_by_max => "max_events",
+            PumpEnd::SinkDone | PumpEnd::SinkClosed => "program_exit",
+        };
+        // A closed stdout cannot take the record; nothing to report then.
+        let _ = writeln!(
+            sink.out,
+            "{{\"type\":\"exit\",\"reason\":\"{reason}\",\"code\":0}}"
+        )
+        .and_then(|_| sink.out.flush());
+    }
     Ok(0)
 }
 
@@ -306,6 +336,10 @@ struct ScriptSink<W: Write> {
     window_count: u64,
     suppressed_window: u64,
     suppressed_total: u64,
+    /// Also write loss, suppressed and exit records (output.md §7.4).
+    json: bool,
+    /// `--max-events` ended the run.
+    stopped_by_max: bool,
 }
 
 impl<W: Write> EventSink for ScriptSink<W> {
@@ -328,7 +362,9 @@ impl<W: Write> EventSink for ScriptSink<W> {
         }
         self.format.write_event(&mut self.out, &event)?;
         self.written += 1;
-        Ok(self.max_events.is_none_or(|m| self.written < m))
+        let more = self.max_events.is_none_or(|m| self.written < m);
+        self.stopped_by_max = !more;
+        Ok(more)
     }
 
     fn end_batch(&mut self) -> io::Result<()> {
@@ -339,6 +375,11 @@ impl<W: Write> EventSink for ScriptSink<W> {
         eprintln!(
             "ghostscope: eBPF output helper failed: trace #{trace_id} ({target}) lost {new} events in kernel before userspace delivery (total {total})"
         );
+        if self.json {
+            let mut line = format!("{{\"type\":\"loss\",\"trace_id\":{trace_id}");
+            push_str_field(&mut line, "target", target);
+            let _ = writeln!(self.out, "{line},\"lost\":{new},\"total\":{total}}}");
+        }
     }
 
     fn every_second(&mut self) {
@@ -347,6 +388,13 @@ impl<W: Write> EventSink for ScriptSink<W> {
                 "ghostscope: script output saturated: suppressed {} events in the last interval (total {}, limit {}/s); kernel buffers may also drop events",
                 self.suppressed_window, self.suppressed_total, self.limit
             );
+            if self.json {
+                let _ = writeln!(
+                    self.out,
+                    "{{\"type\":\"suppressed\",\"count\":{},\"total\":{},\"limit\":{}}}",
+                    self.suppressed_window, self.suppressed_total, self.limit
+                );
+            }
             self.suppressed_window = 0;
         }
     }

@@ -3,6 +3,7 @@
 
 mod backtrace;
 mod enums;
+pub mod json;
 mod value;
 
 use std::fmt::Write as _;
@@ -197,7 +198,7 @@ pub fn expr_error_line(expr: &str, status: Result<ReadStatus, u8>, flags: u8, ad
     line
 }
 
-fn expr_error_flags(expr: &str, flags: u8) -> String {
+pub(crate) fn expr_error_flags(expr: &str, flags: u8) -> String {
     let names: &[(u8, &str)] = if expr.contains("memcmp(") {
         &[
             (0x01, "first-arg read-fail"),

@@ -101,6 +101,11 @@ impl EventPump {
         self.decoder.set_backtrace_color(on);
     }
 
+    /// Also renders JSON items for `--script-output json`.
+    pub fn set_json_items(&mut self, on: bool) {
+        self.decoder.set_json_items(on);
+    }
+
     /// A drain of `stream` that decodes the traces `registry` announces.
     pub fn new(
         stream: EventStream,
