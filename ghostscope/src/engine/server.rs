@@ -168,7 +168,9 @@ fn watch_signals(commands: Sender<Command>) -> std::io::Result<()> {
             // the process must still end, and the kernel releases every
             // uprobe and program with its descriptors.
             std::thread::sleep(STUCK_FRONT_END);
-            tracing::warn!("the front end did not stop within {STUCK_FRONT_END:?} of signal {sig}; exiting");
+            tracing::warn!(
+                "the front end did not stop within {STUCK_FRONT_END:?} of signal {sig}; exiting"
+            );
             ghostscope_ui::restore_terminal();
             // _exit: LLVM's static destructors must not race the stuck thread.
             // SAFETY: _exit has no preconditions.
