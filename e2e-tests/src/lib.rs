@@ -10,6 +10,7 @@ use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 pub mod split_debug;
+pub mod tmux;
 mod truth;
 pub mod tty;
 pub use truth::{
