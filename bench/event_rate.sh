@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 gs=${GHOSTSCOPE:-$here/../target/release/ghostscope}
 out=$here/out/event_rate
 mkdir -p "$out"
-gcc -g -O0 -o "$out/event_rate" "$here/event_rate.c"
+gcc -g -O0 -o "$out/event_rate" "$here/../e2e-tests/fixtures/counted_calls.c"
 calls=${1:-1000000}; shift || true
 printf '%-9s %-9s %-10s %-9s %-9s %-7s %-10s %-8s\n' rate calls delivered lost exact loss% ns/call gs_cpu%
 for rate in 100000 300000 600000 1000000 2000000 0; do
