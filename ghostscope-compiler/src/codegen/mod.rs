@@ -13,6 +13,7 @@ mod thread_pointer;
 use std::collections::HashMap;
 
 use inkwell::attributes::{Attribute, AttributeLoc};
+use inkwell::basic_block::BasicBlock;
 use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
@@ -260,14 +261,7 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
         }
         if self.program.markers.is_empty() {
             // Nothing can ever be printed: do not touch the ring buffer.
-            self.b
-                .build_unconditional_branch(ret0)
-                .map_err(|e| e.to_string())?;
-            self.b.position_at_end(ret0);
-            self.b
-                .build_return(Some(&self.i32_t.const_zero()))
-                .map_err(|e| e.to_string())?;
-            return Ok(());
+            return self.return_through(ret0);
         }
         self.timestamp = self.call_i64(id::KTIME_GET_NS, &[]);
         let events = self.map_ptr(self.maps.events);
@@ -317,10 +311,14 @@ impl<'a, 'ctx> FunctionGen<'a, 'ctx> {
             EventTransport::RingBuf => self.submit_to_ring(events)?,
             EventTransport::PerfEventArray { .. } => self.output_to_perf(events, lost)?,
         }
+        self.return_through(ret0)
+    }
+
+    /// Ends the current block in the program's exit block, which returns 0.
+    fn return_through(&self, ret0: BasicBlock<'ctx>) -> Result<(), String> {
         self.b
             .build_unconditional_branch(ret0)
             .map_err(|e| e.to_string())?;
-
         self.b.position_at_end(ret0);
         self.b
             .build_return(Some(&self.i32_t.const_zero()))
